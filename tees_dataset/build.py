@@ -1,0 +1,290 @@
+"""The build: validate, compute and render a quarter into `<out>/<quarter>/`, all or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from tees_dataset import __version__
+from tees_dataset.catalogue import LoadedCatalogue
+from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.quarter import Quarter
+from tees_dataset.report import Issue
+
+log = logging.getLogger("tees_dataset")
+
+
+class ExitCode:
+    """Documented exit codes, shared by every command."""
+
+    OK = 0
+    INCOMPLETE = 1  # built (or validated), but returns are missing or have errors
+    USAGE = 2  # bad options or a catalogue error
+    FAILED = 3  # something else went wrong; previous outputs are untouched
+    LOCKED = 4  # another build holds the output folder
+
+
+class BuildError(Exception):
+    """A build that cannot go on; carries the exit code and a message for the user."""
+
+    def __init__(self, message: str, code: int = ExitCode.FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class BuildOptions:
+    quarter: Quarter
+    returns_dir: Path
+    out_dir: Path
+    html: bool = False
+    strict: bool = False
+
+
+@dataclass
+class BuildOutcome:
+    exit_code: int
+    folder: Path
+    outputs: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+
+@contextmanager
+def output_lock(out_dir: Path, timeout: float = 0) -> Iterator[None]:
+    """Only one build writes to an output folder at a time."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(out_dir / ".tees-dataset.lock"))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout as exc:
+        raise BuildError(
+            f"another tees-dataset build is writing to {out_dir}; wait for it to finish "
+            "(or use --wait)",
+            ExitCode.LOCKED,
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _recover(out_dir: Path, quarter: str) -> None:
+    """Undo what a build killed mid-swap left behind; drop stale staging folders."""
+    final = out_dir / quarter
+    olds = sorted(out_dir.glob(f".old-{quarter}-*"))
+    if not final.exists() and olds:
+        olds[-1].rename(final)
+        olds = olds[:-1]
+    for stale in [*olds, *out_dir.glob(f".staging-{quarter}-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _swap_into_place(staging: Path, final: Path) -> None:
+    """Replace `final` with `staging`; at every instant one whole copy exists on disk."""
+    old = final.parent / f".old-{final.name}-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_results_csv(results: Any, path: Path) -> None:
+    import polars as pl
+
+    def tidy(column: str) -> pl.Expr:
+        x = pl.col(column)
+        whole = x.is_not_null() & (x == x.round(0))
+        return (
+            pl.when(whole)
+            .then(x.cast(pl.Int64).cast(pl.String))
+            .otherwise(x.round(4).cast(pl.String))
+            .alias(column)
+        )
+
+    results.with_columns(tidy(c) for c in ("numerator", "denominator", "value")).write_csv(path)
+
+
+def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
+    """Build everything for the quarter. Raises BuildError; never leaves half-written outputs."""
+    catalogue = loaded.catalogue
+    if catalogue is None:
+        raise BuildError("the catalogue has errors; run `tees-dataset check`", ExitCode.USAGE)
+    quarter = str(options.quarter)
+    started = dt.datetime.now(dt.UTC)
+    with output_lock(options.out_dir):
+        _recover(options.out_dir, quarter)
+        staging = options.out_dir / f".staging-{quarter}-{os.getpid()}"
+        staging.mkdir(parents=True)
+        try:
+            outcome = _build_into(catalogue, loaded, options, staging, started)
+            if options.strict and outcome.exit_code == ExitCode.INCOMPLETE:
+                raise BuildError(
+                    "returns are missing or rejected (--strict): no pack was written; "
+                    + "; ".join(outcome.missing),
+                    ExitCode.INCOMPLETE,
+                )
+            final = options.out_dir / quarter
+            _swap_into_place(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    outcome.folder = final
+    outcome.outputs = [final / p.name for p in outcome.outputs]
+    return outcome
+
+
+def _build_into(
+    catalogue: Catalogue,
+    loaded: LoadedCatalogue,
+    options: BuildOptions,
+    staging: Path,
+    started: dt.datetime,
+) -> BuildOutcome:
+    from tees_dataset.compute import RESULT_COLUMNS, areas, compute_quarter
+    from tees_dataset.render.context import CompletenessRow, build_context
+    from tees_dataset.render.xlsx import write_dataset_workbook
+    from tees_dataset.returns import load_quarter
+    from tees_dataset.returns.feedback import (
+        summary,
+        write_agency_feedback,
+        write_validation_json,
+        write_validation_xlsx,
+    )
+
+    quarter = str(options.quarter)
+    log.info("reading returns for %s from %s", quarter, options.returns_dir)
+    returns = load_quarter(catalogue, options.quarter, options.returns_dir)
+    if not returns.folder.is_dir():
+        log.warning("no returns folder %s: every figure will be missing", returns.folder)
+    write_validation_json(catalogue, returns, staging / "validation.json")
+    write_validation_xlsx(catalogue, returns, staging / "validation.xlsx")
+    write_agency_feedback(catalogue, returns, staging / "feedback")
+
+    log.info("computing %d indicators", sum(1 for _ in catalogue.indicators()))
+    accepted = {key: status == "received" for key, status in returns.status.items()}
+    results = compute_quarter(catalogue, returns.frames, accepted, quarter)
+    _write_results_csv(results, staging / "results.csv")
+    rows = results.to_dicts()
+
+    returns_summary = summary(catalogue, returns)
+    completeness = [
+        CompletenessRow(r["agency_name"], r["return_title"], r["status"], r["errors"])
+        for r in returns_summary
+    ]
+    contexts = [
+        build_context(
+            catalogue,
+            p,
+            options.quarter,
+            rows,
+            [
+                c
+                for c, r in zip(completeness, returns_summary, strict=True)
+                if _agency_serves(catalogue, r["agency"], p.local_authorities)
+            ],
+            tool_version=__version__,
+            produced=started,
+        )
+        for p in catalogue.partnerships
+    ]
+    log.info("rendering %d packs", len(contexts))
+    _render_all(contexts, staging, html=options.html)
+    area_names = [a.name for a in areas(catalogue)]
+    write_dataset_workbook(
+        catalogue, rows, list(RESULT_COLUMNS), area_names, staging / f"dataset-{quarter}.xlsx"
+    )
+
+    missing = [
+        f"{r['agency_name']}: {r['return_title']} {r['status']}"
+        for r in returns_summary
+        if r["status"] != "received"
+    ]
+    _write_manifest(loaded, options, returns, staging, started)
+    code = ExitCode.INCOMPLETE if missing else ExitCode.OK
+    outputs = sorted(p for p in staging.iterdir() if p.is_file())
+    return BuildOutcome(code, staging, outputs, missing, returns.issues)
+
+
+def _agency_serves(catalogue: Catalogue, agency_id: str, las: list[str]) -> bool:
+    agency = catalogue.agency(agency_id)
+    return agency is not None and bool(set(agency.covers) & set(las))
+
+
+def _render_one(context: Any, pdf_path: Path, html_path: Path | None) -> None:
+    from tees_dataset.render.pdf import render_pack
+
+    render_pack(context, pdf_path, html_path)
+
+
+def _render_all(contexts: list[Any], staging: Path, *, html: bool) -> None:
+    """Each partnership's pack in its own process: WeasyPrint layout is single-threaded."""
+    jobs = [
+        (
+            c,
+            staging / f"{c.partnership_id}-{c.quarter}.pdf",
+            staging / f"{c.partnership_id}-{c.quarter}.html" if html else None,
+        )
+        for c in contexts
+    ]
+    if len(jobs) == 1 or (os.cpu_count() or 1) == 1:
+        for job in jobs:
+            _render_one(*job)
+        return
+    with ProcessPoolExecutor(
+        max_workers=min(len(jobs), os.cpu_count() or 1), mp_context=get_context("spawn")
+    ) as pool:
+        for future in [pool.submit(_render_one, *job) for job in jobs]:
+            future.result()
+
+
+def _write_manifest(
+    loaded: LoadedCatalogue,
+    options: BuildOptions,
+    returns: Any,
+    staging: Path,
+    started: dt.datetime,
+) -> None:
+    outputs = {
+        str(p.relative_to(staging)): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()
+    }
+    manifest = {
+        "quarter": str(options.quarter),
+        "tool": {
+            "name": "tees-dataset",
+            "version": __version__,
+            "python": platform.python_version(),
+        },
+        "catalogue": {
+            "path": str(loaded.path),
+            "sha256": loaded.sha256,
+            "version": loaded.catalogue.version if loaded.catalogue else None,
+        },
+        "inputs": [
+            {"path": str(f.path), "sha256": f.sha256, "agency": f.agency_id}
+            for f in returns.files
+            if f.sha256
+        ],
+        "outputs": outputs,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _sha256(path: Path) -> str:
+    from tees_dataset.returns import sha256_of
+
+    return sha256_of(path)

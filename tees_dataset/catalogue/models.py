@@ -1,0 +1,242 @@
+"""The catalogue as typed, frozen models: partnerships, agencies, returns, aims and indicators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocalAuthority(Model):
+    """A local authority: the smallest area the dataset reports on."""
+
+    id: Identifier
+    code: Annotated[str, Field(pattern=r"^E0[6-9]\d{6}$", description="ONS GSS code")]
+    name: str
+
+
+class Partnership(Model):
+    """A safeguarding children partnership and the local authorities it covers."""
+
+    id: Identifier
+    name: str
+    local_authorities: list[Identifier] = Field(min_length=1)
+
+
+class Agency(Model):
+    """An organisation that submits returns, and the local authorities its returns cover."""
+
+    id: Identifier
+    name: str
+    sector: str = Field(description="the agency's sector, a value of the 'organisation' code list")
+    covers: list[Identifier] = Field(min_length=1, description="local authority ids")
+    contact: str = ""
+
+
+class CodeList(Model):
+    """Allowed values for a column, e.g. strategy outcomes or DfE participation codes."""
+
+    id: Identifier
+    title: str
+    values: list[str] = Field(min_length=1)
+
+
+ColumnType = Literal["text", "integer", "number", "date", "code"]
+
+
+class Column(Model):
+    """A column of a return's sheet, as the agency fills it in."""
+
+    name: Identifier
+    title: str
+    type: ColumnType
+    description: str = ""
+    required: bool = True
+    codes: Identifier | None = Field(
+        default=None, description="code list id, for columns of type code"
+    )
+    minimum: float | None = None
+    maximum: float | None = None
+    in_quarter: bool = Field(
+        default=False, description="a date column whose dates must fall inside the quarter"
+    )
+    personal: bool = Field(
+        default=False,
+        description="holds a pseudonymous child reference: never shown beyond the agency's "
+        "own feedback",
+    )
+
+
+class Rule(Model):
+    """A cross-field rule: a SQL expression every row must satisfy."""
+
+    code: Annotated[str, Field(pattern=r"^R[0-9A-Z.]+-\d{3}$")]
+    severity: Literal["error", "warning"] = "error"
+    check: str = Field(description="SQL expression, true for a valid row; null counts as valid")
+    columns: list[Identifier] = Field(
+        default_factory=list, description="the columns to point the agency at (first is the cell)"
+    )
+    message: str
+    fix: str
+
+
+class ReturnSpec(Model):
+    """A dataset an agency submits each quarter: one sheet of its return workbook."""
+
+    id: Identifier
+    title: str
+    sheet: Annotated[str, Field(min_length=1, max_length=31)]
+    description: str
+    submitted_by: list[Identifier] = Field(min_length=1)
+    record_level: bool = Field(description="one row per case (true) or aggregate figures (false)")
+    columns: list[Column] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+class _MeasureBase(Model):
+    filter: str | None = Field(
+        default=None, description="SQL expression: only rows where it is true are counted"
+    )
+    breakdown: list[Identifier] = Field(
+        default_factory=list,
+        max_length=2,
+        description="one or two columns to break the figure down by",
+    )
+
+
+class CountMeasure(_MeasureBase):
+    """Number of rows (after the filter)."""
+
+    kind: Literal["count"]
+
+
+class ProportionMeasure(_MeasureBase):
+    """Percentage of rows (after the filter) for which `numerator` is true."""
+
+    kind: Literal["proportion"]
+    numerator: str = Field(description="SQL expression marking the rows counted in the numerator")
+
+
+class WithinWorkingDaysMeasure(_MeasureBase):
+    """Percentage of rows whose `end` date is within `days` working days of `start`."""
+
+    kind: Literal["within_working_days"]
+    start: Identifier
+    end: Identifier
+    days: int = Field(ge=0)
+
+
+class RatioMeasure(_MeasureBase):
+    """Sum of one expression over the sum of another, as a percentage (workforce rates)."""
+
+    kind: Literal["ratio"]
+    numerator: str = Field(description="SQL expression summed for the numerator")
+    denominator: str = Field(description="SQL expression summed for the denominator")
+
+
+Measure = Annotated[
+    CountMeasure | ProportionMeasure | WithinWorkingDaysMeasure | RatioMeasure,
+    Field(discriminator="kind"),
+]
+
+Unit = Literal["count", "percent"]
+UNIT_OF_MEASURE: dict[str, Unit] = {
+    "count": "count",
+    "proportion": "percent",
+    "within_working_days": "percent",
+    "ratio": "percent",
+}
+
+
+class Target(Model):
+    """A target the framework sets: the figure should be at least, or at most, `value`."""
+
+    value: float
+    direction: Literal["at_least", "at_most"]
+    source: str = ""
+
+
+class Indicator(Model):
+    """One indicator of the dataset: what it means, where it comes from, how it is computed."""
+
+    id: Annotated[str, Field(pattern=r"^([1-4]|E[12])\.\d+(\.\d+)?$")]
+    title: str
+    definition: str
+    source: Identifier = Field(description="the return it is computed from")
+    measure: Measure
+    unit: Unit
+    polarity: Literal["higher_is_better", "lower_is_better", "neither"]
+    frequency: Literal["quarterly"] = "quarterly"
+    owner: Identifier | None = Field(default=None, description="agency id")
+    status: Literal["framework", "proposed"] = "framework"
+    target: Target | None = None
+    notes: str = ""
+
+
+class Objective(Model):
+    """An objective of an aim (3.2); an enabler's indicators sit under one named like it (E1)."""
+
+    id: Annotated[str, Field(pattern=r"^([1-4]\.\d+|E[12])$")]
+    title: str
+    indicators: list[Indicator] = Field(min_length=1)
+
+
+class Aim(Model):
+    """An aim (1 to 4) or an enabler (E1, E2) of the framework."""
+
+    id: Annotated[str, Field(pattern=r"^([1-4]|E[12])$")]
+    kind: Literal["aim", "enabler"]
+    title: str
+    objectives: list[Objective] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        number = self.id.removeprefix("E")
+        return f"{self.kind.capitalize()} {number}"
+
+
+class Catalogue(Model):
+    """The whole catalogue: the single source of truth for the dataset."""
+
+    version: str = Field(description="catalogue version, shown on every pack")
+    title: str
+    local_authorities: list[LocalAuthority] = Field(min_length=1)
+    partnerships: list[Partnership] = Field(min_length=1)
+    agencies: list[Agency] = Field(min_length=1)
+    code_lists: list[CodeList] = Field(default_factory=list)
+    returns: list[ReturnSpec] = Field(min_length=1)
+    aims: list[Aim] = Field(min_length=1)
+
+    def indicators(self) -> Iterator[tuple[Aim, Objective, Indicator]]:
+        for aim in self.aims:
+            for objective in aim.objectives:
+                for indicator in objective.indicators:
+                    yield aim, objective, indicator
+
+    def indicator(self, indicator_id: str) -> Indicator | None:
+        return next((i for _, _, i in self.indicators() if i.id == indicator_id), None)
+
+    def return_spec(self, return_id: str) -> ReturnSpec | None:
+        return next((r for r in self.returns if r.id == return_id), None)
+
+    def agency(self, agency_id: str) -> Agency | None:
+        return next((a for a in self.agencies if a.id == agency_id), None)
+
+    def code_list(self, list_id: str) -> CodeList | None:
+        return next((c for c in self.code_lists if c.id == list_id), None)
+
+    def local_authority(self, la_id: str) -> LocalAuthority | None:
+        return next((la for la in self.local_authorities if la.id == la_id), None)
+
+    def returns_of(self, agency_id: str) -> list[ReturnSpec]:
+        return [r for r in self.returns if agency_id in r.submitted_by]

@@ -1,0 +1,342 @@
+"""Semantic rules for the catalogue: each is a small function returning a list of issues."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from tees_dataset.catalogue.loader import LoadedYaml, Path_
+from tees_dataset.catalogue.models import (
+    UNIT_OF_MEASURE,
+    Catalogue,
+    Indicator,
+    ProportionMeasure,
+    RatioMeasure,
+    ReturnSpec,
+    WithinWorkingDaysMeasure,
+)
+from tees_dataset.report import Issue, Level
+
+AREA_COLUMN = "local_authority"
+
+
+@dataclass(frozen=True)
+class Context:
+    catalogue: Catalogue
+    source: LoadedYaml
+
+    def issue(
+        self, code: str, message: str, path: Path_, fix: str, level: Level = Level.ERROR
+    ) -> Issue:
+        return Issue(level, code, message, self.source.location(path), fix)
+
+
+RuleFn = Callable[[Context], list[Issue]]
+
+
+def _indicator_paths(cat: Catalogue) -> Iterable[tuple[Path_, Indicator]]:
+    for a, aim in enumerate(cat.aims):
+        for o, objective in enumerate(aim.objectives):
+            for i, indicator in enumerate(objective.indicators):
+                yield ("aims", a, "objectives", o, "indicators", i), indicator
+
+
+def _duplicates(ctx: Context, kind: str, items: Iterable[tuple[Path_, str]]) -> list[Issue]:
+    pairs = list(items)
+    counts = Counter(identifier for _, identifier in pairs)
+    seen: set[str] = set()
+    issues = []
+    for path, identifier in pairs:
+        if counts[identifier] > 1 and identifier in seen:
+            issues.append(
+                ctx.issue(
+                    f"duplicate-{kind}-id",
+                    f"{kind} id '{identifier}' is used more than once",
+                    (*path, "id"),
+                    f"Give each {kind} its own id.",
+                )
+            )
+        seen.add(identifier)
+    return issues
+
+
+def unique_ids(ctx: Context) -> list[Issue]:
+    cat = ctx.catalogue
+    issues = _duplicates(ctx, "indicator", ((p, i.id) for p, i in _indicator_paths(cat)))
+    issues += _duplicates(
+        ctx, "return", ((("returns", n), r.id) for n, r in enumerate(cat.returns))
+    )
+    issues += _duplicates(
+        ctx, "agency", ((("agencies", n), a.id) for n, a in enumerate(cat.agencies))
+    )
+    issues += _duplicates(
+        ctx,
+        "local-authority",
+        ((("local_authorities", n), la.id) for n, la in enumerate(cat.local_authorities)),
+    )
+    issues += _duplicates(
+        ctx, "partnership", ((("partnerships", n), p.id) for n, p in enumerate(cat.partnerships))
+    )
+    issues += _duplicates(ctx, "aim", ((("aims", n), a.id) for n, a in enumerate(cat.aims)))
+    issues += _duplicates(
+        ctx,
+        "objective",
+        (
+            (("aims", a, "objectives", o), obj.id)
+            for a, aim in enumerate(cat.aims)
+            for o, obj in enumerate(aim.objectives)
+        ),
+    )
+    for n, spec in enumerate(cat.returns):
+        issues += _duplicates(
+            ctx,
+            "column",
+            ((("returns", n, "columns", c), col.name) for c, col in enumerate(spec.columns)),
+        )
+    return issues
+
+
+def references(ctx: Context) -> list[Issue]:
+    """Every id that names something else names something that exists."""
+    cat = ctx.catalogue
+    la_ids = {la.id for la in cat.local_authorities}
+    agency_ids = {a.id for a in cat.agencies}
+    list_ids = {c.id for c in cat.code_lists}
+    issues: list[Issue] = []
+    for n, partnership in enumerate(cat.partnerships):
+        for k, la in enumerate(partnership.local_authorities):
+            if la not in la_ids:
+                issues.append(
+                    _unknown(
+                        ctx,
+                        "local authority",
+                        la,
+                        ("partnerships", n, "local_authorities", k),
+                        la_ids,
+                    )
+                )
+    for n, agency in enumerate(cat.agencies):
+        for k, la in enumerate(agency.covers):
+            if la not in la_ids:
+                issues.append(
+                    _unknown(ctx, "local authority", la, ("agencies", n, "covers", k), la_ids)
+                )
+    for n, spec in enumerate(cat.returns):
+        for k, agency_id in enumerate(spec.submitted_by):
+            if agency_id not in agency_ids:
+                issues.append(
+                    _unknown(
+                        ctx, "agency", agency_id, ("returns", n, "submitted_by", k), agency_ids
+                    )
+                )
+        for c, column in enumerate(spec.columns):
+            path = ("returns", n, "columns", c)
+            if column.name == AREA_COLUMN:
+                issues.append(
+                    ctx.issue(
+                        "reserved-column",
+                        f"'{AREA_COLUMN}' is added to every return automatically",
+                        (*path, "name"),
+                        "Remove this column from the return.",
+                    )
+                )
+            if column.type == "code" and column.codes is None:
+                issues.append(
+                    ctx.issue(
+                        "code-list-missing",
+                        f"column '{column.name}' is of type code but names no code list",
+                        path,
+                        "Add `codes: <code list id>`.",
+                    )
+                )
+            if column.codes is not None and column.codes not in list_ids:
+                issues.append(_unknown(ctx, "code list", column.codes, (*path, "codes"), list_ids))
+    for ind_path, indicator in _indicator_paths(cat):
+        if indicator.owner is not None and indicator.owner not in agency_ids:
+            issues.append(
+                _unknown(ctx, "agency", indicator.owner, (*ind_path, "owner"), agency_ids)
+            )
+        if cat.return_spec(indicator.source) is None:
+            issues.append(
+                _unknown(
+                    ctx,
+                    "return",
+                    indicator.source,
+                    (*ind_path, "source"),
+                    {r.id for r in cat.returns},
+                )
+            )
+    return issues
+
+
+def _unknown(ctx: Context, kind: str, name: str, path: Path_, known: set[str]) -> Issue:
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, sorted(known), n=1)
+    hint = f"Did you mean '{close[0]}'?" if close else f"Known: {', '.join(sorted(known))}."
+    return ctx.issue(f"unknown-{kind.replace(' ', '-')}", f"unknown {kind} '{name}'", path, hint)
+
+
+def _expression_issues(
+    ctx: Context, expression: str, path: Path_, spec: ReturnSpec, what: str
+) -> list[Issue]:
+    """A SQL expression parses, and names only columns of the return."""
+    import polars as pl
+
+    try:
+        expr = pl.sql_expr(expression)
+        names = expr.meta.root_names()
+    except Exception as exc:  # polars raises several error types for bad SQL
+        reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        return [
+            ctx.issue(
+                "expression-syntax",
+                f"the {what} `{expression}` does not parse: {reason}",
+                path,
+                "Write it as a SQL condition, e.g. `outcome = 'No further action'`; "
+                "quote text values with single quotes.",
+            )
+        ]
+    return [
+        _unknown_column(ctx, name, path, spec)
+        for name in dict.fromkeys(names)
+        if not _has(spec, name)
+    ]
+
+
+def _has(spec: ReturnSpec, column: str) -> bool:
+    return column == AREA_COLUMN or spec.column(column) is not None
+
+
+def _unknown_column(ctx: Context, name: str, path: Path_, spec: ReturnSpec) -> Issue:
+    from difflib import get_close_matches
+
+    known = [c.name for c in spec.columns]
+    close = get_close_matches(name, known, n=1)
+    hint = f"Did you mean '{close[0]}'?" if close else f"Its columns are: {', '.join(known)}."
+    return ctx.issue("unknown-column", f"return '{spec.id}' has no column '{name}'", path, hint)
+
+
+def measures(ctx: Context) -> list[Issue]:
+    """Measures name real columns of their return, parse, and carry the matching unit."""
+    cat = ctx.catalogue
+    issues: list[Issue] = []
+    for path, indicator in _indicator_paths(cat):
+        measure = indicator.measure
+        mpath = (*path, "measure")
+        expected_unit = UNIT_OF_MEASURE[measure.kind]
+        if indicator.unit != expected_unit:
+            issues.append(
+                ctx.issue(
+                    "unit-mismatch",
+                    f"a {measure.kind} measure gives a {expected_unit}, but unit is '{indicator.unit}'",
+                    (*path, "unit"),
+                    f"Set `unit: {expected_unit}`.",
+                )
+            )
+        spec = cat.return_spec(indicator.source)
+        if spec is None:
+            continue  # reported by `references`
+        if measure.filter is not None:
+            issues += _expression_issues(ctx, measure.filter, (*mpath, "filter"), spec, "filter")
+        for k, column in enumerate(measure.breakdown):
+            if not _has(spec, column):
+                issues.append(_unknown_column(ctx, column, (*mpath, "breakdown", k), spec))
+        if isinstance(measure, ProportionMeasure):
+            issues += _expression_issues(
+                ctx, measure.numerator, (*mpath, "numerator"), spec, "numerator"
+            )
+        elif isinstance(measure, RatioMeasure):
+            issues += _expression_issues(
+                ctx, measure.numerator, (*mpath, "numerator"), spec, "numerator"
+            )
+            issues += _expression_issues(
+                ctx, measure.denominator, (*mpath, "denominator"), spec, "denominator"
+            )
+        elif isinstance(measure, WithinWorkingDaysMeasure):
+            for key in ("start", "end"):
+                column = getattr(measure, key)
+                col = spec.column(column)
+                if col is None:
+                    issues.append(_unknown_column(ctx, column, (*mpath, key), spec))
+                elif col.type != "date":
+                    issues.append(
+                        ctx.issue(
+                            "not-a-date",
+                            f"'{column}' is a {col.type} column; working days need dates",
+                            (*mpath, key),
+                            "Name a date column of the return.",
+                        )
+                    )
+    return issues
+
+
+def return_rules(ctx: Context) -> list[Issue]:
+    """Cross-field rules of each return parse and name its columns; codes are unique."""
+    issues: list[Issue] = []
+    seen: dict[str, str] = {}
+    for n, spec in enumerate(ctx.catalogue.returns):
+        for k, rule in enumerate(spec.rules):
+            path = ("returns", n, "rules", k)
+            issues += _expression_issues(ctx, rule.check, (*path, "check"), spec, "rule check")
+            for c, column in enumerate(rule.columns):
+                if not _has(spec, column):
+                    issues.append(_unknown_column(ctx, column, (*path, "columns", c), spec))
+            if rule.code in seen:
+                issues.append(
+                    ctx.issue(
+                        "duplicate-rule-code",
+                        f"rule code {rule.code} is already used in return '{seen[rule.code]}'",
+                        (*path, "code"),
+                        "Rule codes are quoted back to agencies: give each rule its own.",
+                    )
+                )
+            seen.setdefault(rule.code, spec.id)
+    return issues
+
+
+def agency_coverage(ctx: Context) -> list[Issue]:
+    """Each local authority belongs to exactly one partnership."""
+    cat = ctx.catalogue
+    issues: list[Issue] = []
+    owners = Counter(la for p in cat.partnerships for la in p.local_authorities)
+    for n, la in enumerate(cat.local_authorities):
+        if owners[la.id] != 1:
+            issues.append(
+                ctx.issue(
+                    "partnership-coverage",
+                    f"local authority '{la.id}' is in {owners[la.id]} partnerships; it must be in one",
+                    ("local_authorities", n),
+                    "List it under exactly one partnership's local_authorities.",
+                )
+            )
+    return issues
+
+
+DEFAULT_RULES: tuple[RuleFn, ...] = (
+    unique_ids,
+    references,
+    measures,
+    return_rules,
+    agency_coverage,
+)
+
+
+def run_rules(ctx: Context, rules: Iterable[RuleFn] = DEFAULT_RULES) -> list[Issue]:
+    """Run every rule; a rule that crashes becomes an issue, not a traceback."""
+    issues: list[Issue] = []
+    for rule in rules:
+        try:
+            issues += rule(ctx)
+        except Exception as exc:
+            issues.append(
+                Issue(
+                    Level.ERROR,
+                    "rule-crashed",
+                    f"the check '{rule.__name__}' failed: {exc.__class__.__name__}: {exc}",
+                    ctx.source.location(()),
+                    "This is a fault in tees-dataset; please report it with the catalogue.",
+                )
+            )
+    return issues

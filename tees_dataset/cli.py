@@ -1,0 +1,285 @@
+"""Command line: thin Typer commands that parse options, call the library, and exit with its code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from tees_dataset import __version__
+from tees_dataset.quarter import Quarter, QuarterError
+from tees_dataset.report import Level, Report
+
+app = typer.Typer(
+    help="Quarterly multi-agency safeguarding dataset for the Tees Safeguarding Children Partnerships.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+USAGE = 2
+DEFAULT_CATALOGUE = Path("indicators.yaml")
+
+CatalogueOpt = Annotated[
+    Path,
+    typer.Option(
+        "--catalogue", envvar="TEES_DATASET_CATALOGUE", help="The catalogue (indicators.yaml)."
+    ),
+]
+QuarterOpt = Annotated[
+    str,
+    typer.Option(
+        "--quarter", "-q", help="Quarter like 2024Q3, or 'previous' (the last complete quarter)."
+    ),
+]
+ReturnsOpt = Annotated[
+    Path, typer.Option("--returns", help="Folder holding <quarter>/ folders of agency returns.")
+]
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Output folder; a build writes <out>/<quarter>/.")
+]
+
+
+def _fail(message: str, code: int = USAGE) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except QuarterError as exc:
+        _fail(str(exc))
+
+
+def _print_report(report: Report, *, show_warnings: bool = True) -> None:
+    for issue in report.issues:
+        if issue.level is Level.ERROR or show_warnings:
+            typer.echo(str(issue), err=True)
+
+
+def _catalogue(path: Path):  # type: ignore[no-untyped-def]
+    from tees_dataset.catalogue import load_catalogue
+
+    if not path.is_file():
+        _fail(f"catalogue not found: {path} (pass --catalogue PATH or set TEES_DATASET_CATALOGUE)")
+    loaded = load_catalogue(path)
+    if loaded.catalogue is None:
+        _print_report(loaded.report)
+        _fail(f"the catalogue {path} has errors; fix them and run `tees-dataset check`")
+    return loaded
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Say what each stage is doing.")
+    ] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"tees-dataset {__version__}")
+        raise typer.Exit(0)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="The catalogue to check.")] = DEFAULT_CATALOGUE,
+) -> None:
+    """Check the catalogue: exit 0 when clean, 2 with file:line for every error.
+
+    Example: tees-dataset check indicators.yaml
+    """
+    from tees_dataset.catalogue import load_catalogue
+
+    if not path.is_file():
+        _fail(f"catalogue not found: {path}")
+    loaded = load_catalogue(path)
+    _print_report(loaded.report)
+    errors = len(loaded.report.errors)
+    warnings = len(loaded.report.warnings)
+    typer.echo(f"{path}: {errors} error(s), {warnings} warning(s)")
+    raise typer.Exit(USAGE if errors else 0)
+
+
+@app.command()
+def build(
+    quarter: QuarterOpt,
+    returns: ReturnsOpt = Path("sample_returns"),
+    out: OutOpt = Path("out"),
+    catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
+    html: Annotated[bool, typer.Option("--html", help="Also write each pack as HTML.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Fail (exit 1, no outputs) when any return is missing or rejected."
+        ),
+    ] = False,
+) -> None:
+    """Validate, compute and render everything for a quarter into <out>/<quarter>/.
+
+    Exit codes: 0 built from complete returns; 1 built, but returns are missing or rejected
+    (with --strict: nothing written); 2 usage or catalogue error; 3 build failed (previous
+    outputs untouched); 4 another build holds the output folder.
+
+    Example: tees-dataset build --quarter 2024Q3 --returns sample_returns --out out
+    """
+    from tees_dataset.build import BuildError, BuildOptions, run_build
+
+    q = _quarter(quarter)
+    loaded = _catalogue(catalogue)
+    options = BuildOptions(q, returns, out, html=html, strict=strict)
+    try:
+        outcome = run_build(loaded, options)
+    except BuildError as exc:
+        _fail(str(exc), exc.code)
+    except OSError as exc:
+        _fail(f"cannot write outputs: {exc}", 3)
+    errors = sum(1 for i in outcome.issues if i.level is Level.ERROR)
+    typer.echo(
+        f"Built {q} into {outcome.folder}: {len(outcome.outputs)} files, {errors} return error(s)."
+    )
+    for line in outcome.missing:
+        typer.echo(f"  missing or rejected: {line}")
+    if outcome.missing:
+        typer.echo(f"  details: {outcome.folder / 'validation.xlsx'}")
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def template(
+    out: OutOpt,
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Agency id; default: every agency.")
+    ] = None,
+    quarter: QuarterOpt = "previous",
+    catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
+) -> None:
+    """Write blank return workbooks, one per agency, generated from the catalogue.
+
+    Example: tees-dataset template --agency cleveland_police --quarter 2024Q3 --out templates_out
+    """
+    from tees_dataset.returns.template import write_template
+
+    q = _quarter(quarter)
+    cat = _catalogue(catalogue).catalogue
+    agencies = [a for a in cat.agencies if agency in (None, a.id) and cat.returns_of(a.id)]
+    if not agencies:
+        _fail(f"no agency '{agency}' submits returns; see the agencies in {catalogue}")
+    for a in agencies:
+        typer.echo(str(write_template(cat, a, q, out)))
+
+
+@app.command()
+def sample(
+    quarters: Annotated[
+        str, typer.Option("--quarters", help="A quarter or range, e.g. 2023Q4..2024Q3.")
+    ],
+    out: OutOpt = Path("sample_returns"),
+    scale: Annotated[
+        float, typer.Option("--scale", min=0.01, help="Multiply Tees-realistic volumes.")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same returns.")] = 1,
+    catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
+) -> None:
+    """Write synthetic returns (no real people) as filled templates into <out>/<quarter>/.
+
+    Example: tees-dataset sample --quarters 2023Q4..2024Q3 --out sample_returns --seed 1
+    """
+    from tees_dataset.returns.sample import write_samples
+
+    try:
+        qs = Quarter.parse_range(quarters)
+    except QuarterError as exc:
+        _fail(str(exc))
+    cat = _catalogue(catalogue).catalogue
+    paths = write_samples(cat, qs, out, seed=seed, scale=scale)
+    typer.echo(f"Wrote {len(paths)} returns for {len(qs)} quarter(s) into {out}")
+
+
+@app.command()
+def validate(
+    quarter: QuarterOpt,
+    returns: ReturnsOpt = Path("sample_returns"),
+    catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
+) -> None:
+    """Validate a quarter's returns and print a summary per agency; exit 1 when any has errors.
+
+    Example: tees-dataset validate --quarter 2024Q3
+    """
+    from tees_dataset.returns import load_quarter
+    from tees_dataset.returns.feedback import summary
+
+    q = _quarter(quarter)
+    cat = _catalogue(catalogue).catalogue
+    loaded = load_quarter(cat, q, returns)
+    if not loaded.folder.is_dir():
+        _fail(f"no returns folder {loaded.folder}", 1)
+    for issue in loaded.issues:
+        typer.echo(str(issue), err=True)
+    for row in summary(cat, loaded):
+        typer.echo(
+            f"{row['agency_name']}: {row['return_title']}: {row['status']}, "
+            f"{row['errors']} error(s), {row['warnings']} warning(s)"
+        )
+    bad = any(r["status"] != "received" for r in summary(cat, loaded))
+    raise typer.Exit(1 if bad else 0)
+
+
+@app.command()
+def indicators(
+    indicator_id: Annotated[str | None, typer.Argument(help="An indicator id, e.g. 3.2.1.")] = None,
+    catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
+) -> None:
+    """List the indicators, or explain one: definition, source and formula.
+
+    Example: tees-dataset indicators 3.2.1
+    """
+    cat = _catalogue(catalogue).catalogue
+    if indicator_id is None:
+        for aim, _, ind in cat.indicators():
+            typer.echo(f"{ind.id:<8} {ind.title}  [{aim.label}; {ind.unit}]")
+        return
+    ind = cat.indicator(indicator_id)
+    if ind is None:
+        _fail(f"no indicator '{indicator_id}'; run `tees-dataset indicators` for the list")
+    spec = cat.return_spec(ind.source)
+    typer.echo(f"{ind.id} {ind.title}\n")
+    typer.echo(f"Definition: {ind.definition}")
+    typer.echo(f"Source:     {spec.title if spec else ind.source} return ({ind.source})")
+    typer.echo(f"Measure:    {ind.measure.model_dump_json(exclude_defaults=True)}")
+    typer.echo(f"Unit:       {ind.unit}; {ind.polarity.replace('_', ' ')}; {ind.status}")
+    if ind.notes:
+        typer.echo(f"Notes:      {ind.notes}")
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of printing.")
+    ] = None,
+) -> None:
+    """Print (or write) the catalogue's JSON Schema, for editors that validate as you type.
+
+    Example: tees-dataset schema --out schema/indicators.schema.json
+    """
+    from tees_dataset.catalogue.schema import catalogue_schema_text
+
+    text = catalogue_schema_text()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    app()

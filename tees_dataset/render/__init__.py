@@ -1,0 +1,1 @@
+"""Render stage: packs (HTML, PDF) and workbooks from one context per partnership."""

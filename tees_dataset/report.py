@@ -1,0 +1,92 @@
+"""Issues: the one type for every problem found in the catalogue or in a return."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Level(StrEnum):
+    """How serious an issue is. Only errors fail `check` or reject a return."""
+
+    ERROR = "error"
+    FUTURE_ERROR = "future-error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where an issue is: a file and line (catalogue) or a file, sheet and cell (return)."""
+
+    file: str = ""
+    line: int | None = None
+    sheet: str | None = None
+    cell: str | None = None
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line is not None:
+            text += f":{self.line}"
+        if self.sheet:
+            text += f" › {self.sheet}"
+        if self.cell:
+            text += f" › {self.cell}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem, with a stable code, what is wrong and what to do about it."""
+
+    level: Level
+    code: str
+    message: str
+    location: Location = field(default_factory=Location)
+    fix: str = ""
+    agency: str | None = None
+    return_id: str | None = None
+    value: str | None = None
+    # True when `value` may hold a pseudonymous child reference: it is then shown only in
+    # the agency's own feedback, never in logs, packs or shared reports.
+    personal: bool = False
+
+    def __str__(self) -> str:
+        where = str(self.location)
+        text = f"{where}: {self.level.value} {self.code}: {self.message}"
+        if self.fix:
+            text += f" {self.fix}"
+        return text
+
+    def to_dict(self, *, include_personal: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        data["level"] = self.level.value
+        if self.personal and not include_personal:
+            data["value"] = None
+        return data
+
+
+@dataclass(slots=True)
+class Report:
+    """A list of issues with the questions callers ask of it."""
+
+    issues: list[Issue] = field(default_factory=list)
+
+    def extend(self, issues: Iterable[Issue]) -> None:
+        self.issues.extend(issues)
+
+    def add(self, issue: Issue) -> None:
+        self.issues.append(issue)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.level is Level.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.level is not Level.ERROR]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors

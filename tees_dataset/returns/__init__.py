@@ -1,0 +1,246 @@
+"""Returns stage: find each agency's workbook for a quarter, identify, read and validate it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from tees_dataset.catalogue.models import Agency, Catalogue
+from tees_dataset.quarter import Quarter
+from tees_dataset.report import Issue, Level, Location
+from tees_dataset.returns.read import ReturnFileError, Workbook
+from tees_dataset.returns.validate import ROW, validate_sheet
+from tees_dataset.returns.workbook import AREA_COLUMN, TOOL_MARK
+
+Status = Literal["received", "rejected", "missing"]
+RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+# Used when a workbook has no template metadata: `<agency id>-<quarter>.xlsx`, e.g.
+# `cleveland_police-2024Q3.xlsx` (any text may follow the quarter).
+FILE_NAME_PATTERN = re.compile(
+    r"^(?P<agency>[A-Za-z0-9_]+?)[-_ ]+(?P<quarter>\d{4}Q[1-4])", re.IGNORECASE
+)
+AGENCY = "agency"
+
+
+@dataclass
+class FileResult:
+    """One file found in the quarter's folder and what became of it."""
+
+    path: Path
+    sha256: str
+    agency_id: str | None = None
+    identified_by: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class QuarterReturns:
+    """Everything read for a quarter: accepted rows per return, and who sent what."""
+
+    quarter: Quarter
+    folder: Path
+    files: list[FileResult]
+    frames: dict[str, pl.DataFrame]
+    status: dict[tuple[str, str], Status]
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [i for f in self.files for i in f.issues]
+
+    def accepted(self, agency_id: str, return_id: str) -> bool:
+        return self.status.get((agency_id, return_id)) == "received"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
+    """Candidate return files in a quarter's folder; lock and hidden files are skipped."""
+    if not folder.is_dir():
+        return [], []
+    paths, issues = [], []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "~$")) or not path.is_file():
+            continue
+        if path.suffix.lower() in RETURN_SUFFIXES:
+            paths.append(path)
+        else:
+            issues.append(
+                Issue(
+                    Level.WARNING,
+                    "F-NOT-A-RETURN",
+                    "this file is not a workbook and was ignored",
+                    Location(path.name),
+                    "Returns are Excel workbooks (.xlsx) made from the template.",
+                )
+            )
+    return paths, issues
+
+
+def _identify(
+    workbook: Workbook, catalogue: Catalogue, quarter: Quarter, result: FileResult
+) -> Agency | None:
+    meta = workbook.metadata()
+    name = workbook.path.name
+    if meta.get("tool") == TOOL_MARK:
+        agency_id, meta_quarter, how = meta.get("agency", ""), meta.get("quarter", ""), "metadata"
+    else:
+        match = FILE_NAME_PATTERN.match(name)
+        if not match:
+            result.issues.append(
+                Issue(
+                    Level.ERROR,
+                    "F-UNIDENTIFIED",
+                    "cannot tell which agency this return is from",
+                    Location(name),
+                    "Use the template for your agency (it identifies itself), or name "
+                    "the file <agency id>-<quarter>.xlsx, e.g. cleveland_police-2024Q3.xlsx.",
+                )
+            )
+            return None
+        agency_id, meta_quarter, how = (
+            match["agency"].lower(),
+            match["quarter"].upper(),
+            "file name",
+        )
+    agency = catalogue.agency(agency_id)
+    if agency is None:
+        close = get_close_matches(agency_id, [a.id for a in catalogue.agencies], n=1)
+        result.issues.append(
+            Issue(
+                Level.ERROR,
+                "F-UNKNOWN-AGENCY",
+                f"the {how} names an unknown agency '{agency_id}'",
+                Location(name),
+                f"Did you mean '{close[0]}'?" if close else "Use your agency's template.",
+            )
+        )
+        return None
+    result.agency_id, result.identified_by = agency.id, how
+    if meta_quarter != str(quarter):
+        result.issues.append(
+            Issue(
+                Level.ERROR,
+                "F-WRONG-QUARTER",
+                f"this is the return for {meta_quarter or 'an unknown quarter'}, not {quarter}",
+                Location(name),
+                f"Move it to the {meta_quarter} folder, and send the {quarter} return.",
+                agency=agency.id,
+            )
+        )
+        return None
+    return agency
+
+
+def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> QuarterReturns:
+    """Read and validate every return for the quarter; one bad file never stops the others."""
+    folder = returns_dir / str(quarter)
+    paths, folder_issues = discover(folder)
+    files: list[FileResult] = []
+    if folder_issues:
+        files.append(FileResult(folder, "", issues=folder_issues))
+    by_agency: dict[str, list[tuple[FileResult, Workbook]]] = defaultdict(list)
+    for path in paths:
+        result = FileResult(path, sha256_of(path))
+        files.append(result)
+        try:
+            workbook = Workbook(path)
+        except ReturnFileError as exc:
+            result.issues.append(exc.issue)
+            continue
+        agency = _identify(workbook, catalogue, quarter, result)
+        if agency is not None:
+            by_agency[agency.id].append((result, workbook))
+
+    status: dict[tuple[str, str], Status] = {
+        (agency_id, spec.id): "missing"
+        for spec in catalogue.returns
+        for agency_id in spec.submitted_by
+    }
+    parts: dict[str, list[pl.DataFrame]] = defaultdict(list)
+    for agency_id, submitted in by_agency.items():
+        agency = catalogue.agency(agency_id)
+        assert agency is not None
+        if len(submitted) > 1:
+            names = ", ".join(r.path.name for r, _ in submitted)
+            for result, _ in submitted:
+                result.issues.append(
+                    Issue(
+                        Level.ERROR,
+                        "F-DUPLICATE",
+                        f"{agency.name} sent {len(submitted)} returns for {quarter}: {names}",
+                        Location(result.path.name),
+                        "Keep only the final return in the folder and rebuild.",
+                        agency=agency.id,
+                    )
+                )
+            for spec in catalogue.returns_of(agency_id):
+                status[(agency_id, spec.id)] = "rejected"
+            continue
+        result, workbook = submitted[0]
+        for spec in catalogue.returns_of(agency_id):
+            frame = _read_return(workbook, spec.id, catalogue, agency, quarter, result)
+            if frame is None:
+                status[(agency_id, spec.id)] = "rejected"
+            else:
+                status[(agency_id, spec.id)] = "received"
+                parts[spec.id].append(frame)
+    frames = {spec_id: pl.concat(chunks, how="vertical") for spec_id, chunks in parts.items()}
+    return QuarterReturns(quarter, folder, files, frames, status)
+
+
+def _read_return(
+    workbook: Workbook,
+    return_id: str,
+    catalogue: Catalogue,
+    agency: Agency,
+    quarter: Quarter,
+    result: FileResult,
+) -> pl.DataFrame | None:
+    spec = catalogue.return_spec(return_id)
+    assert spec is not None
+    name = workbook.path.name
+    if spec.sheet not in workbook.sheet_names:
+        visible = [s for s in workbook.sheet_names if not s.startswith("_")]
+        close = get_close_matches(spec.sheet, visible, n=1, cutoff=0.4)
+        fix = (
+            f"Rename the sheet '{close[0]}' to '{spec.sheet}'."
+            if close
+            else f"Add the sheet '{spec.sheet}' from the template."
+        )
+        result.issues.append(
+            Issue(
+                Level.ERROR,
+                "V-SHEET-MISSING",
+                f"the sheet '{spec.sheet}' is missing",
+                Location(name),
+                fix,
+                agency=agency.id,
+                return_id=spec.id,
+            )
+        )
+        return None
+    try:
+        raw = workbook.raw_sheet(spec.sheet)
+    except ReturnFileError as exc:
+        result.issues.append(exc.issue)
+        return None
+    checked = validate_sheet(raw, spec, catalogue, agency, quarter, name)
+    result.issues.extend(checked.issues)
+    if checked.rejected or checked.frame is None:
+        return None
+    # Child references stop here: nothing downstream of validation ever sees them.
+    keep = [AREA_COLUMN, *(c.name for c in spec.columns if not c.personal)]
+    return checked.frame.select(pl.lit(agency.id).alias(AGENCY), *keep).drop(ROW, strict=False)

@@ -1,0 +1,62 @@
+"""Return workbooks: the layout shared by the template writer and the reader."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
+
+META_SHEET = "_meta"
+LISTS_SHEET = "_lists"
+GUIDANCE_SHEET = "Guidance"
+AREA_COLUMN = "local_authority"
+AREA_TITLE = "Local authority"
+META_KEYS = ("tool", "agency", "quarter", "returns", "catalogue_version")
+TOOL_MARK = "tees-dataset return"
+
+# Characters that make spreadsheet software treat text as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell_text(value: str) -> str:
+    """Text written to a workbook that can never become a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def normalise_header(text: str) -> str:
+    """`FTE in post ` and `fte_in_post` compare equal."""
+    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+
+
+def area_column() -> Column:
+    return Column(
+        name=AREA_COLUMN,
+        title=AREA_TITLE,
+        type="text",
+        description="The local authority the row is about. Councils may leave it blank.",
+        required=False,
+    )
+
+
+def sheet_columns(spec: ReturnSpec) -> list[Column]:
+    """The columns of a return's sheet in template order: local authority first."""
+    return [area_column(), *spec.columns]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Who a workbook is from and what it holds, as its metadata or file name says."""
+
+    agency: Agency
+    quarter: str
+    return_ids: tuple[str, ...]
+    identified_by: str  # "metadata" or "file name"
+
+
+def default_file_name(agency: Agency, quarter: str) -> str:
+    return f"{agency.id}-{quarter}.xlsx"
+
+
+def expected_returns(catalogue: Catalogue, agency: Agency) -> tuple[str, ...]:
+    return tuple(r.id for r in catalogue.returns_of(agency.id))

@@ -1,0 +1,186 @@
+"""The whole pipeline on the fixture quarter: figures, outputs, exit codes, no child references."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.cli import app
+
+from .fixture_returns import SECRET, write_fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).parent / "golden"
+CONTRACT = [
+    "quarter",
+    "area",
+    "area_type",
+    "indicator_id",
+    "breakdown",
+    "breakdown_value",
+    "numerator",
+    "denominator",
+    "value",
+    "unit",
+    "status",
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> tuple[Path, int, str]:
+    base = tmp_path_factory.mktemp("build")
+    write_fixture(catalogue, base / "returns")
+    result = CliRunner().invoke(
+        app,
+        [
+            "build",
+            "--quarter",
+            "2024Q3",
+            "--returns",
+            str(base / "returns"),
+            "--out",
+            str(base / "out"),
+            "--catalogue",
+            str(ROOT / "indicators.yaml"),
+        ],
+    )
+    return base / "out" / "2024Q3", result.exit_code, result.output
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_exit_code_says_a_return_was_rejected(built: tuple[Path, int, str]) -> None:
+    _, code, output = built
+    assert code == 1, output
+    assert "Strategy discussions rejected" in output
+
+
+def test_outputs_of_the_contract_exist(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    for name in [
+        "HSSCP-2024Q3.pdf",
+        "STSCP-2024Q3.pdf",
+        "results.csv",
+        "dataset-2024Q3.xlsx",
+        "validation.xlsx",
+        "validation.json",
+        "manifest.json",
+    ]:
+        assert (folder / name).is_file(), name
+    assert not list(folder.parent.glob(".staging-*"))
+
+
+def test_headline_figures_match_the_hand_worked_golden_file(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    rows = read_csv(folder / "results.csv")
+    assert list(rows[0])[: len(CONTRACT)] != [] and set(CONTRACT) <= set(rows[0])
+    got = [
+        {k: r[k] for k in ("area", "indicator_id", "numerator", "denominator", "value", "status")}
+        for r in rows
+        if r["breakdown"] == ""
+    ]
+    expected = read_csv(GOLDEN / "fixture-2024Q3-headline.csv")
+    key = lambda r: (r["indicator_id"], r["area"])  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)
+
+
+def test_area_types_and_units(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    rows = read_csv(folder / "results.csv")
+    types = {r["area"]: r["area_type"] for r in rows}
+    assert types == {
+        "Hartlepool": "local_authority",
+        "Stockton-on-Tees": "local_authority",
+        "Middlesbrough": "local_authority",
+        "Redcar and Cleveland": "local_authority",
+        "HSSCP": "partnership",
+        "STSCP": "partnership",
+        "Tees": "tees",
+    }
+    assert {r["indicator_id"]: r["unit"] for r in rows} == {
+        "3.2.1": "percent",
+        "4.2.2": "count",
+        "E1.1": "percent",
+    }
+
+
+def test_challenge_matrix_breakdown(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    rows = read_csv(folder / "results.csv")
+    hsscp = {
+        r["breakdown_value"]: r["value"]
+        for r in rows
+        if r["indicator_id"] == "4.2.2" and r["area"] == "HSSCP" and r["breakdown"]
+    }
+    assert hsscp["Police|Health"] == "2"
+    assert hsscp["Health|Education"] == "1"
+    assert hsscp["Education|Children's social care"] == "1"
+    assert hsscp["Health|Police"] == "0"  # only in STSCP
+    assert {r["breakdown"] for r in rows if r["indicator_id"] == "4.2.2" and r["breakdown"]} == {
+        "raising_organisation|receiving_organisation"
+    }
+
+
+def test_validation_names_file_sheet_cell_and_rule(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    report = json.loads((folder / "validation.json").read_text())
+    errors = [
+        (i["location"]["file"], i["location"]["sheet"], i["location"]["cell"], i["code"])
+        for i in report["issues"]
+        if i["level"] == "error"
+    ]
+    assert errors == [("redcar_csc-2024Q3.xlsx", "Strategy discussions", "D2", "R3.2-001")]
+    status = {(r["agency"], r["return"]): r["status"] for r in report["returns"]}
+    assert status[("redcar_csc", "strategy_discussions")] == "rejected"
+    assert status[("redcar_csc", "workforce")] == "received"
+
+
+def test_packs_show_the_figures_and_the_marking_on_every_page(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    reader = PdfReader(folder / "HSSCP-2024Q3.pdf")
+    pages = [page.extract_text() for page in reader.pages]
+    assert all("OFFICIAL-SENSITIVE" in text for text in pages)
+    text = "\n".join(pages)
+    for figure in ("62.5%", "60.0%", "66.7%", "4.6%", "5.5%", "6.5%"):
+        assert figure in text, figure
+    assert "Hartlepool and Stockton-on-Tees Safeguarding Children Partnership" in text
+    assert "2024/25 Q2" in text
+    assert (
+        reader.metadata is not None and reader.metadata.title == "HSSCP safeguarding dataset 2024Q3"
+    )
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
+
+
+def test_no_child_reference_in_any_shared_output(built: tuple[Path, int, str]) -> None:
+    folder, _, output = built
+    assert SECRET not in output
+    for path in [folder / "results.csv", folder / "validation.json", folder / "manifest.json"]:
+        assert SECRET not in path.read_text(), path
+    for pdf in folder.glob("*.pdf"):
+        assert SECRET not in "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    from openpyxl import load_workbook
+
+    for book in [folder / "validation.xlsx", folder / "dataset-2024Q3.xlsx"]:
+        wb = load_workbook(book, read_only=True)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(values_only=True):
+                assert not any(isinstance(v, str) and SECRET in v for v in row), book
+
+
+def test_manifest_lists_inputs_with_checksums(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert len(manifest["inputs"]) == 8
+    assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    assert len(manifest["catalogue"]["sha256"]) == 64
+    assert manifest["quarter"] == "2024Q3"

@@ -1,0 +1,175 @@
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tees_dataset.catalogue import load_catalogue
+from tees_dataset.catalogue.schema import catalogue_schema_text
+from tees_dataset.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MINIMAL = textwrap.dedent(
+    """\
+    version: "1"
+    title: Test catalogue
+    local_authorities:
+      - {id: hartlepool, code: E06000001, name: Hartlepool}
+    partnerships:
+      - {id: HSSCP, name: Test partnership, local_authorities: [hartlepool]}
+    agencies:
+      - {id: council, name: Council, sector: Children's social care, covers: [hartlepool]}
+    code_lists:
+      - {id: outcome, title: Outcome, values: [NFA, S47]}
+    returns:
+      - id: strategy
+        title: Strategy discussions
+        sheet: Strategy
+        description: One row per discussion.
+        submitted_by: [council]
+        record_level: true
+        columns:
+          - {name: referral_date, title: Referral date, type: date}
+          - {name: strategy_date, title: Strategy date, type: date}
+          - {name: outcome, title: Outcome, type: code, codes: outcome}
+    aims:
+      - id: "3"
+        kind: aim
+        title: Children are safeguarded
+        objectives:
+          - id: "3.2"
+            title: Strategy
+            indicators:
+              - id: "3.2.1"
+                title: Strategy within 1 working day
+                definition: Within 1 working day.
+                source: strategy
+                measure:
+                  kind: within_working_days
+                  start: referral_date
+                  end: strategy_date
+                  days: 1
+                unit: percent
+                polarity: higher_is_better
+              - id: "3.2.3"
+                title: Strategy by outcome
+                definition: Count by outcome.
+                source: strategy
+                measure:
+                  kind: count
+                  filter: outcome = 'S47'
+                unit: count
+                polarity: neither
+    """
+)
+
+
+def check(tmp_path: Path, text: str) -> list[tuple[int | None, str]]:
+    path = tmp_path / "indicators.yaml"
+    path.write_text(text)
+    loaded = load_catalogue(path)
+    return [(i.location.line, i.code) for i in loaded.report.errors]
+
+
+def add_after(text: str, needle: str, new: str) -> str:
+    """Insert the line `new` after the (unique) line holding `needle`, at its indentation."""
+    lines = text.splitlines()
+    (index,) = [n for n, line in enumerate(lines) if needle in line]
+    indent = lines[index][: len(lines[index]) - len(lines[index].lstrip(" -"))].replace("-", " ")
+    lines.insert(index + 1, indent + new)
+    return "\n".join(lines) + "\n"
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+    return lines[occurrence - 1]
+
+
+def test_shipped_catalogue_is_clean() -> None:
+    loaded = load_catalogue(ROOT / "indicators.yaml")
+    assert [str(i) for i in loaded.report.issues] == []
+
+
+def test_minimal_catalogue_is_clean(tmp_path: Path) -> None:
+    assert check(tmp_path, MINIMAL) == []
+
+
+def test_unknown_key_names_its_line(tmp_path: Path) -> None:
+    text = add_after(MINIMAL, "polarity: neither", "colour: red")
+    assert check(tmp_path, text) == [(line_of(text, "colour: red"), "schema-extra_forbidden")]
+
+
+def test_duplicate_indicator_id_names_the_second(tmp_path: Path) -> None:
+    text = MINIMAL.replace('id: "3.2.3"', 'id: "3.2.1"')
+    assert check(tmp_path, text) == [(line_of(text, 'id: "3.2.1"', 2), "duplicate-indicator-id")]
+
+
+def test_unknown_return(tmp_path: Path) -> None:
+    first = MINIMAL.index("source: strategy", MINIMAL.index('id: "3.2.3"'))
+    text = MINIMAL[:first] + MINIMAL[first:].replace("source: strategy", "source: strategies", 1)
+    assert check(tmp_path, text) == [(line_of(text, "source: strategies"), "unknown-return")]
+
+
+def test_unknown_column_in_measure_and_filter(tmp_path: Path) -> None:
+    text = MINIMAL.replace("start: referral_date", "start: referal_date").replace(
+        "filter: outcome = 'S47'", "filter: outcom = 'S47'"
+    )
+    assert check(tmp_path, text) == [
+        (line_of(text, "start: referal_date"), "unknown-column"),
+        (line_of(text, "filter: outcom"), "unknown-column"),
+    ]
+
+
+def test_filter_that_does_not_parse(tmp_path: Path) -> None:
+    text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome = 'S47' AND")
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "expression-syntax")]
+
+
+def test_duplicate_yaml_key_is_caught_not_silently_overwritten(tmp_path: Path) -> None:
+    text = add_after(MINIMAL, "polarity: neither", "unit: count")
+    assert check(tmp_path, text) == [(line_of(text, "unit: count", 2), "duplicate-key")]
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    text = MINIMAL.replace("title: Test catalogue", "title: [Test catalogue")
+    errors = check(tmp_path, text)
+    assert len(errors) == 1 and errors[0][1] == "yaml-syntax" and errors[0][0] is not None
+
+
+def test_unit_must_match_the_measure(tmp_path: Path) -> None:
+    text = MINIMAL.replace("unit: count", "unit: percent")
+    assert check(tmp_path, text) == [(line_of(text, "unit: percent", 2), "unit-mismatch")]
+
+
+def test_numeric_looking_ids_stay_text(tmp_path: Path) -> None:
+    text = MINIMAL.replace('id: "3.2"', "id: 3.2")
+    assert check(tmp_path, text) == []
+
+
+def test_check_command_exit_codes_and_file_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    good = runner.invoke(app, ["check", str(ROOT / "indicators.yaml")])
+    assert good.exit_code == 0, good.output
+    path = tmp_path / "bad.yaml"
+    text = MINIMAL.replace('id: "3.2.3"', 'id: "3.2.1"')
+    path.write_text(text)
+    bad = runner.invoke(app, ["check", str(path)])
+    assert bad.exit_code == 2
+    line = line_of(text, 'id: "3.2.1"', 2)
+    assert f"{path}:{line}" in bad.output
+    assert "duplicate-indicator-id" in bad.output
+
+
+def test_committed_json_schema_matches_the_models() -> None:
+    committed = (ROOT / "schema" / "indicators.schema.json").read_text()
+    assert committed == catalogue_schema_text(), "run `make schema` and commit the result"
+    assert json.loads(committed)["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("key", ["aims", "returns", "agencies"])
+def test_missing_top_level_key(tmp_path: Path, key: str) -> None:
+    text = MINIMAL.replace(f"\n{key}:", f"\nx_{key}:")
+    errors = check(tmp_path, text)
+    assert "schema-missing" in {code for _, code in errors}

@@ -1,0 +1,203 @@
+"""Reading and validating returns: round trip, cell-level messages, bad files survived."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.quarter import Quarter
+from tees_dataset.returns import load_quarter
+from tees_dataset.returns.sample import write_return, write_samples
+from tees_dataset.returns.template import write_template
+
+from .fixture_returns import FIXTURE, Q, strategy, workforce
+
+D = dt.date
+
+
+def flat(
+    returns_dir: Path, catalogue: Catalogue
+) -> tuple[list[tuple[str, str | None, str | None, str]], dict]:
+    loaded = load_quarter(catalogue, Q, returns_dir)
+    issues = [(i.location.file, i.location.sheet, i.location.cell, i.code) for i in loaded.issues]
+    return issues, loaded.status
+
+
+def test_blank_template_is_identified_by_metadata_whatever_its_name(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    agency = catalogue.agency("cleveland_police")
+    assert agency is not None
+    path = write_template(catalogue, agency, Q, tmp_path / "2024Q3")
+    path.rename(tmp_path / "2024Q3" / "Police return FINAL v2.xlsx")
+    issues, status = flat(tmp_path, catalogue)
+    assert issues == []
+    assert status[("cleveland_police", "workforce")] == "received"
+    assert status[("hartlepool_csc", "workforce")] == "missing"
+
+
+def test_template_has_guidance_frozen_header_and_drop_downs(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    agency = catalogue.agency("hartlepool_csc")
+    assert agency is not None
+    wb = load_workbook(write_template(catalogue, agency, Q, tmp_path))
+    assert wb.sheetnames[0] == "Guidance"
+    ws = wb["Strategy discussions"]
+    assert ws.freeze_panes == "A2"
+    assert [c.value for c in ws[1]][:4] == [
+        "Local authority",
+        "Child reference",
+        "Referral date",
+        "Strategy discussion date",
+    ]
+    kinds = {dv.type for dv in ws.data_validations.dataValidation}
+    assert {"list", "date"} <= kinds
+    assert wb["_meta"].sheet_state == "hidden"
+
+
+def test_sample_returns_are_filled_templates_that_validate_clean(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    write_samples(catalogue, [Q], tmp_path, seed=7)
+    issues, status = flat(tmp_path, catalogue)
+    assert issues == []
+    assert set(status.values()) == {"received"}
+
+
+def test_samples_are_deterministic_for_a_seed(tmp_path: Path, catalogue: Catalogue) -> None:
+    a = (
+        load_quarter(catalogue, Q, tmp_path / "a")
+        if write_samples(catalogue, [Q], tmp_path / "a", seed=3)
+        else None
+    )
+    b = (
+        load_quarter(catalogue, Q, tmp_path / "b")
+        if write_samples(catalogue, [Q], tmp_path / "b", seed=3)
+        else None
+    )
+    assert a is not None and b is not None
+    for return_id, frame in a.frames.items():
+        assert frame.equals(b.frames[return_id])
+
+
+def write_one(
+    tmp_path: Path, catalogue: Catalogue, agency_id: str, rows: dict, name: str | None = None
+) -> Path:
+    agency = catalogue.agency(agency_id)
+    assert agency is not None
+    return write_return(catalogue, agency, Q, rows, tmp_path / str(Q), name)
+
+
+def test_bad_cells_are_reported_with_their_cell_and_the_return_is_rejected(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    bad = strategy(1, D(2024, 7, 1), D(2024, 10, 1))  # strategy after the quarter
+    bad["outcome"] = "Strategy meeting"  # not in the code list
+    good = strategy(2, D(2024, 7, 1), D(2024, 7, 1))
+    good["police_attended"] = "yes"  # case differs from the code list: accepted as "Yes"
+    write_one(
+        tmp_path,
+        catalogue,
+        "hartlepool_csc",
+        {"strategy_discussions": [good, bad], "workforce": [workforce("hartlepool", 10, 1)]},
+    )
+    issues, status = flat(tmp_path, catalogue)
+    assert sorted(issues) == [
+        ("hartlepool_csc-2024Q3.xlsx", "Strategy discussions", "D3", "V-QUARTER"),
+        ("hartlepool_csc-2024Q3.xlsx", "Strategy discussions", "H3", "V-CODE"),
+    ]
+    assert status[("hartlepool_csc", "strategy_discussions")] == "rejected"
+    assert status[("hartlepool_csc", "workforce")] == "received"
+
+
+def test_text_in_number_and_date_columns(tmp_path: Path, catalogue: Catalogue) -> None:
+    row = workforce("hartlepool", 10, 1)
+    row["fte_in_post"] = "ten"
+    s = strategy(1, D(2024, 7, 1), D(2024, 7, 1))
+    s["referral_date"] = "31/02/2024"  # no such day
+    write_one(
+        tmp_path, catalogue, "hartlepool_csc", {"strategy_discussions": [s], "workforce": [row]}
+    )
+    issues, _ = flat(tmp_path, catalogue)
+    # Strategy sheet: A area, B child ref, C referral date. Workforce: A area, B service, C FTE in post.
+    assert sorted(i[1:] for i in issues) == [
+        ("Strategy discussions", "C2", "V-TYPE-DATE"),
+        ("Workforce", "C2", "V-TYPE-NUMBER"),
+    ]
+
+
+def test_dates_typed_as_text_in_uk_order_are_read(tmp_path: Path, catalogue: Catalogue) -> None:
+    s = strategy(1, D(2024, 7, 1), D(2024, 7, 1))
+    s["referral_date"] = "01/07/2024"
+    write_one(tmp_path, catalogue, "hartlepool_csc", {"strategy_discussions": [s], "workforce": []})
+    loaded = load_quarter(catalogue, Q, tmp_path)
+    assert loaded.issues == []
+    assert loaded.frames["strategy_discussions"]["referral_date"].to_list() == [D(2024, 7, 1)]
+
+
+def test_title_rows_above_the_header_keep_cell_references_true(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    s = strategy(1, D(2024, 7, 3), D(2024, 7, 1))  # strategy before referral
+    path = write_one(
+        tmp_path, catalogue, "hartlepool_csc", {"strategy_discussions": [s], "workforce": []}
+    )
+    wb = load_workbook(path)
+    wb["Strategy discussions"].insert_rows(1, 2)
+    wb["Strategy discussions"]["A1"] = "Hartlepool strategy discussions, July to September"
+    wb.save(path)
+    issues, _ = flat(tmp_path, catalogue)
+    assert [i[2:] for i in issues] == [("D4", "R3.2-001")]
+
+
+def test_missing_sheet_suggests_the_renamed_one(tmp_path: Path, catalogue: Catalogue) -> None:
+    path = write_one(
+        tmp_path, catalogue, "hartlepool_csc", {"workforce": [workforce("hartlepool", 10, 1)]}
+    )
+    wb = load_workbook(path)
+    wb["Strategy discussions"].title = "Strategy discussion"
+    wb.save(path)
+    loaded = load_quarter(catalogue, Q, tmp_path)
+    (issue,) = loaded.issues
+    assert issue.code == "V-SHEET-MISSING"
+    assert "Rename the sheet 'Strategy discussion' to 'Strategy discussions'" in issue.fix
+    assert loaded.status[("hartlepool_csc", "workforce")] == "received"
+
+
+def test_bad_files_never_stop_the_others(tmp_path: Path, catalogue: Catalogue) -> None:
+    folder = tmp_path / str(Q)
+    folder.mkdir()
+    (folder / "empty.xlsx").write_bytes(b"")
+    (folder / "notes.xlsx").write_text("this is not a workbook")
+    (folder / "truncated.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    write_one(tmp_path, catalogue, "cleveland_police", FIXTURE["cleveland_police"])
+    issues, status = flat(tmp_path, catalogue)
+    assert sorted(i[3] for i in issues) == ["file-corrupt", "file-empty", "not-a-workbook"]
+    assert status[("cleveland_police", "workforce")] == "received"
+
+
+def test_a_return_for_another_quarter_is_rejected(tmp_path: Path, catalogue: Catalogue) -> None:
+    agency = catalogue.agency("cleveland_police")
+    assert agency is not None
+    write_return(
+        catalogue, agency, Quarter(2024, 2), FIXTURE["cleveland_police"], tmp_path / str(Q)
+    )
+    issues, status = flat(tmp_path, catalogue)
+    assert [i[3] for i in issues] == ["F-WRONG-QUARTER"]
+    assert status[("cleveland_police", "workforce")] == "missing"
+
+
+def test_two_returns_from_one_agency_are_both_held_back(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    write_one(tmp_path, catalogue, "cleveland_police", FIXTURE["cleveland_police"])
+    write_one(
+        tmp_path, catalogue, "cleveland_police", FIXTURE["cleveland_police"], "police-final.xlsx"
+    )
+    issues, status = flat(tmp_path, catalogue)
+    assert [i[3] for i in issues] == ["F-DUPLICATE", "F-DUPLICATE"]
+    assert status[("cleveland_police", "workforce")] == "rejected"
