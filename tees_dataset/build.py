@@ -146,6 +146,86 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
     return outcome
 
 
+TREND_QUARTERS = 8
+
+
+@dataclass
+class Figures:
+    """A quarter's figures with their history: what every output is made from."""
+
+    returns: Any  # QuarterReturns of the built quarter
+    results: Any  # polars DataFrame: the quarter's rows, with changes
+    trend: Any  # polars DataFrame: headline rows of up to 8 quarters
+    files: list[Any]  # every FileResult read, history included
+
+
+def reference_dir(loaded: LoadedCatalogue) -> Path:
+    """Reference data the analyst updates lives in reference/ beside the catalogue."""
+    return loaded.path.resolve().parent / "reference"
+
+
+def compute_figures(
+    catalogue: Catalogue, loaded: LoadedCatalogue, options: BuildOptions
+) -> Figures:
+    """Read the quarter and the 7 before it (where the archive has them) and compute them all."""
+    import polars as pl
+
+    from tees_dataset.compute import (
+        Inputs,
+        QuarterData,
+        add_changes,
+        compute_quarter,
+        population_for,
+    )
+    from tees_dataset.returns import load_quarter
+
+    quarters = [options.quarter.shift(-n) for n in range(TREND_QUARTERS - 1, -1, -1)]
+    loaded_returns = {}
+    for q in quarters:
+        if q == options.quarter or (options.returns_dir / str(q)).is_dir():
+            log.info("reading returns for %s", q)
+            loaded_returns[q] = load_quarter(catalogue, q, options.returns_dir)
+    datas = {
+        q: QuarterData(r.frames, {k: v == "received" for k, v in r.status.items()})
+        for q, r in loaded_returns.items()
+    }
+    population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
+    log.info(
+        "computing %d indicators for %d quarters",
+        sum(1 for _ in catalogue.indicators()),
+        len(datas),
+    )
+    results = {
+        q: compute_quarter(
+            catalogue,
+            Inputs(
+                q, data, history=datas, population=population_for(population_table, catalogue, q)
+            ),
+        )
+        for q, data in datas.items()
+    }
+    current = add_changes(
+        results[options.quarter],
+        results.get(options.quarter.shift(-1)),
+        results.get(options.quarter.shift(-4)),
+    )
+    trend = pl.concat(
+        [r.filter(pl.col("breakdown") == "") for q, r in sorted(results.items())], how="vertical"
+    ).select(
+        "quarter",
+        "area",
+        "area_type",
+        "indicator_id",
+        "numerator",
+        "denominator",
+        "value",
+        "unit",
+        "status",
+    )
+    files = [f for r in loaded_returns.values() for f in r.files]
+    return Figures(loaded_returns[options.quarter], current, trend, files)
+
+
 def _build_into(
     catalogue: Catalogue,
     loaded: LoadedCatalogue,
@@ -153,10 +233,9 @@ def _build_into(
     staging: Path,
     started: dt.datetime,
 ) -> BuildOutcome:
-    from tees_dataset.compute import RESULT_COLUMNS, areas, compute_quarter
+    from tees_dataset.compute import areas
     from tees_dataset.render.context import CompletenessRow, build_context
     from tees_dataset.render.xlsx import write_dataset_workbook
-    from tees_dataset.returns import load_quarter
     from tees_dataset.returns.feedback import (
         summary,
         write_agency_feedback,
@@ -165,19 +244,16 @@ def _build_into(
     )
 
     quarter = str(options.quarter)
-    log.info("reading returns for %s from %s", quarter, options.returns_dir)
-    returns = load_quarter(catalogue, options.quarter, options.returns_dir)
+    figures = compute_figures(catalogue, loaded, options)
+    returns = figures.returns
     if not returns.folder.is_dir():
         log.warning("no returns folder %s: every figure will be missing", returns.folder)
     write_validation_json(catalogue, returns, staging / "validation.json")
     write_validation_xlsx(catalogue, returns, staging / "validation.xlsx")
     write_agency_feedback(catalogue, returns, staging / "feedback")
-
-    log.info("computing %d indicators", sum(1 for _ in catalogue.indicators()))
-    accepted = {key: status == "received" for key, status in returns.status.items()}
-    results = compute_quarter(catalogue, returns.frames, accepted, quarter)
-    _write_results_csv(results, staging / "results.csv")
-    rows = results.to_dicts()
+    _write_results_csv(figures.results, staging / "results.csv")
+    _write_results_csv(figures.trend, staging / "trend.csv")
+    rows = figures.results.to_dicts()
 
     returns_summary = summary(catalogue, returns)
     completeness = [
@@ -204,7 +280,11 @@ def _build_into(
     _render_all(contexts, staging, html=options.html)
     area_names = [a.name for a in areas(catalogue)]
     write_dataset_workbook(
-        catalogue, rows, list(RESULT_COLUMNS), area_names, staging / f"dataset-{quarter}.xlsx"
+        catalogue,
+        rows,
+        list(figures.results.columns),
+        area_names,
+        staging / f"dataset-{quarter}.xlsx",
     )
 
     missing = [
@@ -212,7 +292,7 @@ def _build_into(
         for r in returns_summary
         if r["status"] != "received"
     ]
-    _write_manifest(loaded, options, returns, staging, started)
+    _write_manifest(loaded, options, figures.files, staging, started)
     code = ExitCode.INCOMPLETE if missing else ExitCode.OK
     outputs = sorted(p for p in staging.iterdir() if p.is_file())
     return BuildOutcome(code, staging, outputs, missing, returns.issues)
@@ -253,7 +333,7 @@ def _render_all(contexts: list[Any], staging: Path, *, html: bool) -> None:
 def _write_manifest(
     loaded: LoadedCatalogue,
     options: BuildOptions,
-    returns: Any,
+    files: list[Any],
     staging: Path,
     started: dt.datetime,
 ) -> None:
@@ -274,7 +354,7 @@ def _write_manifest(
         },
         "inputs": [
             {"path": str(f.path), "sha256": f.sha256, "agency": f.agency_id}
-            for f in returns.files
+            for f in files
             if f.sha256
         ],
         "outputs": outputs,

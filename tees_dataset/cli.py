@@ -142,7 +142,14 @@ def build(
     except BuildError as exc:
         _fail(str(exc), exc.code)
     except OSError as exc:
-        _fail(f"cannot write outputs: {exc}", 3)
+        _fail(f"cannot read or write files: {exc}", 3)
+    except Exception as exc:  # a fault in the tool: say so plainly, keep the old outputs
+        logging.getLogger("tees_dataset").debug("build failed", exc_info=True)
+        _fail(
+            f"the build failed ({exc.__class__.__name__}: {exc}); previous outputs are untouched. "
+            "Run again with -v for details and report it.",
+            3,
+        )
     errors = sum(1 for i in outcome.issues if i.level is Level.ERROR)
     typer.echo(
         f"Built {q} into {outcome.folder}: {len(outcome.outputs)} files, {errors} return error(s)."

@@ -1,49 +1,84 @@
 """Measures and pooling on tiny inline frames, against values worked out by hand."""
 
+from __future__ import annotations
+
 import datetime as dt
+from typing import Any
 
 import polars as pl
-import pytest
 from polars.testing import assert_frame_equal
 
-from tees_dataset.catalogue.models import (
-    CountMeasure,
-    Indicator,
-    ProportionMeasure,
-    RatioMeasure,
-    WithinWorkingDaysMeasure,
-)
-from tees_dataset.compute import AreaDef, indicator_results
+from tees_dataset.catalogue.models import Catalogue, WithinDaysMeasure
+from tees_dataset.compute import Inputs, QuarterData, add_changes, indicator_results, population_for
 from tees_dataset.compute.measures import measure_by_area
+from tees_dataset.quarter import Quarter
 
 D = dt.date
-AREAS = [
-    AreaDef("A", "E1", "local_authority", ("a",)),
-    AreaDef("B", "E2", "local_authority", ("b",)),
-    AreaDef("AB", "AB", "partnership", ("a", "b")),
-]
-BOTH = {"a": True, "b": True}
+Q = Quarter(2024, 3)
 
 
-def indicator(measure: object, unit: str) -> Indicator:
-    return Indicator.model_validate(
-        {
-            "id": "3.2.1",
-            "title": "t",
-            "definition": "d",
-            "source": "s",
-            "measure": measure,
-            "unit": unit,
-            "polarity": "neither",
-        }
-    )
+def tiny_catalogue(
+    measure: dict[str, Any],
+    unit: str,
+    *,
+    area_level: str = "local_authority",
+    not_applicable: dict[str, str] | None = None,
+) -> Catalogue:
+    """Two local authorities a and b in partnership AB; council A covers a, council B covers b,
+    and a police force covers both. The one return `r` is submitted by all three."""
+    return Catalogue.model_validate({
+        "version": "t", "title": "t",
+        "local_authorities": [{"id": "a", "code": "E06000001", "name": "A"},
+                              {"id": "b", "code": "E06000002", "name": "B"}],
+        "partnerships": [{"id": "AB", "name": "AB", "local_authorities": ["a", "b"]}],
+        "agencies": [{"id": "ca", "name": "Council A", "sector": "x", "covers": ["a"]},
+                     {"id": "cb", "name": "Council B", "sector": "x", "covers": ["b"]},
+                     {"id": "police", "name": "Police", "sector": "x", "covers": ["a", "b"]}],
+        "returns": [{"id": "r", "title": "r", "sheet": "r", "description": "r", "record_level": True,
+                     "submitted_by": ["ca", "cb", "police"], "area_level": area_level,
+                     "columns": [{"name": "x", "title": "x", "type": "text"}]}],
+        "aims": [{"id": "3", "kind": "aim", "title": "t", "objectives": [{"id": "3.1", "title": "t", "indicators": [
+            {"id": "3.1.1", "title": "t", "definition": "d", "source": "r", "measure": measure,
+             "unit": unit, "polarity": "neither", "not_applicable": not_applicable or {}}]}]}],
+    })  # fmt: skip
 
 
-def headline(results: pl.DataFrame) -> dict[str, tuple[object, object, object, str]]:
+ALL_IN = {("ca", "r"): True, ("cb", "r"): True, ("police", "r"): True}
+
+
+def run(
+    catalogue: Catalogue,
+    rows: pl.DataFrame,
+    accepted: dict | None = None,
+    history: dict | None = None,
+    population: dict | None = None,
+) -> pl.DataFrame:
+    data = QuarterData({"r": rows}, accepted or ALL_IN)
+    ((_, _, ind),) = catalogue.indicators()
+    inputs = Inputs(Q, data, history=history or {}, population=population or {})
+    return indicator_results(catalogue, ind, inputs)
+
+
+def headline(results: pl.DataFrame) -> dict[str, tuple[Any, Any, Any, str]]:
     rows = results.filter(pl.col("breakdown") == "")
     return {
         r["area"]: (r["numerator"], r["denominator"], r["value"], r["status"])
         for r in rows.to_dicts()
+    }
+
+
+def rows_of(
+    results: pl.DataFrame, breakdown: str
+) -> dict[tuple[str, str], tuple[Any, Any, Any, str]]:
+    part = results.filter(pl.col("breakdown") == breakdown)
+    return {
+        (r["area"], r["breakdown_value"]): (
+            r["numerator"],
+            r["denominator"],
+            r["value"],
+            r["status"],
+        )
+        for r in part.to_dicts()
     }
 
 
@@ -66,30 +101,47 @@ STRATEGY = pl.DataFrame(
         ],
     }
 )
+WITHIN_1 = {
+    "kind": "within_working_days",
+    "start": "referral_date",
+    "end": "strategy_date",
+    "days": 1,
+}
 
 
 def test_within_working_days_over_a_bank_holiday_weekend() -> None:
     # a: Fri 23 Aug -> Tue 27 Aug is 1 working day (Mon 26 is a bank holiday): within.
     #    Fri 23 Aug -> Wed 28 Aug is 2: not within. Sat 6 Jul -> Mon 8 Jul is 0: within.
-    #    Mon 1 Jul -> Wed 3 Jul is 2: not within.          => 2 of 4
-    # b: Fri 5 Jul -> Mon 8 Jul is 1: within.             => 1 of 1
-    measure = WithinWorkingDaysMeasure(
-        kind="within_working_days", start="referral_date", end="strategy_date", days=1
-    )
-    got = measure_by_area(STRATEGY.lazy(), measure).collect().sort("local_authority")
-    expected = pl.DataFrame(
-        {"local_authority": ["a", "b"], "numerator": [2.0, 1.0], "denominator": [4.0, 1.0]}
-    )
-    assert_frame_equal(got, expected)
+    #    Mon 1 Jul -> Wed 3 Jul is 2: not within.          => 2 of 4 = 50%
+    # b: Fri 5 Jul -> Mon 8 Jul is 1: within.             => 1 of 1 = 100%; AB 3 of 5 = 60%
+    got = headline(run(tiny_catalogue(WITHIN_1, "percent"), STRATEGY))
+    assert got == {
+        "A": (2.0, 4.0, 50.0, "ok"),
+        "B": (1.0, 1.0, 100.0, "ok"),
+        "AB": (3.0, 5.0, 60.0, "ok"),
+        "Tees": (3.0, 5.0, 60.0, "ok"),
+    }
 
 
 def test_within_zero_working_days_means_same_working_day() -> None:
-    measure = WithinWorkingDaysMeasure(
+    measure = WithinDaysMeasure(
         kind="within_working_days", start="referral_date", end="strategy_date", days=0
     )
     got = measure_by_area(STRATEGY.lazy(), measure).collect().sort("local_authority")
     # only Sat 6 Jul -> Mon 8 Jul (0 working days) in a; none in b.
-    assert got["numerator"].to_list() == [1.0, 0.0]
+    assert_frame_equal(
+        got,
+        pl.DataFrame(
+            {"local_authority": ["a", "b"], "numerator": [1.0, 0.0], "denominator": [4.0, 1.0]}
+        ),
+    )
+
+
+def test_within_calendar_days() -> None:
+    # within 2 calendar days: a: 4 days, 5 days, 2 days (within), 2 days (within); b: 3 days.
+    measure = {**WITHIN_1, "kind": "within_days", "days": 2}
+    got = headline(run(tiny_catalogue(measure, "percent"), STRATEGY))
+    assert got["A"] == (2.0, 4.0, 50.0, "ok") and got["B"] == (0.0, 1.0, 0.0, "ok")
 
 
 def test_end_before_start_never_counts_as_a_negative_duration() -> None:
@@ -100,93 +152,191 @@ def test_end_before_start_never_counts_as_a_negative_duration() -> None:
             "strategy_date": [D(2024, 7, 1), D(2024, 7, 1)],
         }
     )
-    measure = WithinWorkingDaysMeasure(
-        kind="within_working_days", start="referral_date", end="strategy_date", days=1
-    )
-    got = measure_by_area(rows.lazy(), measure).collect()
-    assert (got["numerator"].item(), got["denominator"].item()) == (1.0, 1.0)
+    assert headline(run(tiny_catalogue(WITHIN_1, "percent"), rows))["A"] == (1.0, 1.0, 100.0, "ok")
+
+
+def test_median_working_days_pools_the_cases_not_the_medians() -> None:
+    # a: 1, 2, 0, 2 working days -> median 1.5; b: 1 -> 1. AB: 0,1,1,2,2 -> 1 (not (1.5+1)/2).
+    measure = {"kind": "median_working_days", "start": "referral_date", "end": "strategy_date"}
+    got = headline(run(tiny_catalogue(measure, "days"), STRATEGY))
+    assert got["A"] == (None, 4.0, 1.5, "ok")
+    assert got["B"] == (None, 1.0, 1.0, "ok")
+    assert got["AB"] == (None, 5.0, 1.0, "ok")
+
+
+WORKFORCE = pl.DataFrame(
+    {
+        "local_authority": ["a", "a", "b"],
+        "agency": ["ca", "police", "cb"],
+        "fte_leavers": [2.0, 1.0, 3.0],
+        "fte_in_post": [40.0, 15.0, 75.0],
+        "fte_vacancies": [10.0, 0.0, 5.0],
+    }
+)
 
 
 def test_pooling_sums_numerators_and_denominators_never_averages_rates() -> None:
     # a: 3 leavers of 55 in post (5.45%); b: 3 of 75 (4.0%). Pooled: 6 of 130 = 4.6%,
     # where the average of the two rates would be 4.7%.
-    rows = pl.DataFrame(
-        {
-            "local_authority": ["a", "a", "b"],
-            "fte_leavers": [2.0, 1.0, 3.0],
-            "fte_in_post": [40.0, 15.0, 75.0],
-        }
-    )
-    ind = indicator(
-        {"kind": "ratio", "numerator": "fte_leavers", "denominator": "fte_in_post"}, "percent"
-    )
-    got = headline(indicator_results(ind, rows.lazy(), BOTH, AREAS, "2024Q3"))
+    ratio = {"kind": "ratio", "numerator": "fte_leavers", "denominator": "fte_in_post"}
+    got = headline(run(tiny_catalogue(ratio, "percent"), WORKFORCE))
     assert got == {
         "A": (3.0, 55.0, 5.5, "ok"),
         "B": (3.0, 75.0, 4.0, "ok"),
         "AB": (6.0, 130.0, 4.6, "ok"),
+        "Tees": (6.0, 130.0, 4.6, "ok"),
     }
 
 
-def test_ratio_with_an_expression_denominator() -> None:
-    # vacancy rate = vacancies / (vacancies + in post): 10 / (10 + 40) = 20%
-    rows = pl.DataFrame({"local_authority": ["a"], "v": [10.0], "p": [40.0]})
-    ind = indicator({"kind": "ratio", "numerator": "v", "denominator": "v + p"}, "percent")
-    assert headline(indicator_results(ind, rows.lazy(), BOTH, AREAS[:1], "q"))["A"] == (
-        10.0,
-        50.0,
-        20.0,
-        "ok",
+def test_ratio_with_an_expression_denominator_and_an_agency_filter() -> None:
+    # vacancy rate = vacancies / (vacancies + in post), council rows only:
+    # a: 10 / (10 + 40) = 20%; b: 5 / (5 + 75) = 6.25% -> 6.3% (halves round away from zero)
+    ratio = {
+        "kind": "ratio",
+        "numerator": "fte_vacancies",
+        "denominator": "fte_vacancies + fte_in_post",
+        "filter": "agency IN ('ca', 'cb')",
+    }
+    got = headline(run(tiny_catalogue(ratio, "percent"), WORKFORCE))
+    assert got["A"] == (10.0, 50.0, 20.0, "ok")
+    assert got["B"] == (5.0, 80.0, 6.3, "ok")
+    assert got["AB"] == (15.0, 130.0, 11.5, "ok")
+
+
+def test_rolling_twelve_months_sums_four_quarters_of_leavers_over_this_quarters_staff() -> None:
+    ratio = {
+        "kind": "ratio",
+        "numerator": "fte_leavers",
+        "denominator": "fte_in_post",
+        "rolling_quarters": 4,
+    }
+    cat = tiny_catalogue(ratio, "percent")
+    older = pl.DataFrame(
+        {
+            "local_authority": ["a", "b"],
+            "agency": ["ca", "cb"],
+            "fte_leavers": [1.0, 2.0],
+            "fte_in_post": [999.0, 999.0],
+            "fte_vacancies": [0.0, 0.0],
+        }
     )
+    history = {Q.shift(-n): QuarterData({"r": older}, ALL_IN) for n in (1, 2, 3)}
+    got = rows_of(run(cat, WORKFORCE, history=history), "period")
+    # a: 3 this quarter + 1 x 3 earlier = 6 over 55 in post now = 10.9%; b: 3 + 6 = 9 / 75 = 12%
+    assert got[("A", "12 months to quarter end")] == (6.0, 55.0, 10.9, "ok")
+    assert got[("B", "12 months to quarter end")] == (9.0, 75.0, 12.0, "ok")
+    assert got[("AB", "12 months to quarter end")] == (15.0, 130.0, 11.5, "ok")
+    # without the earlier quarters the 12-month figure cannot be made
+    partial = rows_of(run(cat, WORKFORCE, history={Q.shift(-1): history[Q.shift(-1)]}), "period")
+    assert partial[("A", "12 months to quarter end")][3] == "missing"
 
 
 def test_missing_return_gives_missing_never_zero_and_spreads_to_the_partnership() -> None:
-    rows = pl.DataFrame({"local_authority": ["a", "a"], "x": [1, 2]})
-    ind = indicator({"kind": "count"}, "count")
-    got = headline(indicator_results(ind, rows.lazy(), {"a": True, "b": False}, AREAS, "q"))
+    rows = pl.DataFrame({"local_authority": ["a", "a"], "x": ["1", "2"]})
+    accepted = {("ca", "r"): True, ("cb", "r"): False, ("police", "r"): True}
+    got = headline(run(tiny_catalogue({"kind": "count"}, "count"), rows, accepted))
     assert got == {
         "A": (2.0, None, 2.0, "ok"),
         "B": (None, None, None, "missing"),
         "AB": (None, None, None, "missing"),
+        "Tees": (None, None, None, "missing"),
     }
+
+
+def test_a_return_covering_every_area_missing_makes_every_area_missing() -> None:
+    rows = pl.DataFrame({"local_authority": ["a"], "x": ["1"]})
+    accepted = {("ca", "r"): True, ("cb", "r"): True, ("police", "r"): False}
+    got = headline(run(tiny_catalogue({"kind": "count"}, "count"), rows, accepted))
+    assert {status for *_, status in got.values()} == {"missing"}
 
 
 def test_no_rows_at_all_is_a_real_zero_count_and_a_not_applicable_rate() -> None:
     empty = pl.DataFrame(schema={"local_authority": pl.String, "ok": pl.Boolean})
-    count = indicator({"kind": "count"}, "count")
-    assert headline(indicator_results(count, empty.lazy(), BOTH, AREAS, "q"))["AB"] == (
+    assert headline(run(tiny_catalogue({"kind": "count"}, "count"), empty))["AB"] == (
         0.0,
         None,
         0.0,
         "ok",
     )
-    share = indicator({"kind": "proportion", "numerator": "ok"}, "percent")
-    assert headline(indicator_results(share, empty.lazy(), BOTH, AREAS, "q"))["A"] == (
-        0.0,
-        0.0,
-        None,
-        "not_applicable",
-    )
+    share = tiny_catalogue({"kind": "proportion", "numerator": "ok"}, "percent")
+    assert headline(run(share, empty))["A"] == (0.0, 0.0, None, "not_applicable")
 
 
-def test_proportion_with_filter() -> None:
+def test_proportion_with_filter_labelled_numerators_and_shares() -> None:
     rows = pl.DataFrame(
         {
             "local_authority": ["a", "a", "a", "a", "b"],
             "kind": ["S47", "S47", "S47", "NFA", "S47"],
             "joint": [True, False, None, True, True],
+            "police": ["Yes", "Yes", "No", "Yes", "No"],
+            "method": ["Attended", "Attended", "Advocate", "None", "Advocate"],
         }
     )
-    # a: S47 rows 3, joint among them 1 (null is not joint) -> 33.3%; b: 1 of 1 -> 100%; AB: 2 of 4 -> 50%
-    ind = indicator(
-        {"kind": "proportion", "numerator": "joint", "filter": "kind = 'S47'"}, "percent"
-    )
-    got = headline(indicator_results(ind, rows.lazy(), BOTH, AREAS, "q"))
-    assert got == {
+    measure = {
+        "kind": "proportion",
+        "numerator": "joint",
+        "filter": "kind = 'S47'",
+        "numerators": {"Police": "police = 'Yes'"},
+        "shares_of": "method",
+    }
+    results = run(tiny_catalogue(measure, "percent"), rows)
+    # S47 rows: a has 3, joint in 1 (null is not joint) -> 33.3%; b 1 of 1; AB 2 of 4 = 50%
+    assert headline(results) == {
         "A": (1.0, 3.0, 33.3, "ok"),
         "B": (1.0, 1.0, 100.0, "ok"),
         "AB": (2.0, 4.0, 50.0, "ok"),
+        "Tees": (2.0, 4.0, 50.0, "ok"),
     }
+    police = rows_of(results, "measure")
+    assert police[("A", "Police")] == (2.0, 3.0, 66.7, "ok")
+    assert police[("AB", "Police")] == (2.0, 4.0, 50.0, "ok")
+    shares = rows_of(results, "method")
+    assert shares[("A", "Attended")] == (2.0, 3.0, 66.7, "ok")
+    assert shares[("A", "Advocate")] == (1.0, 3.0, 33.3, "ok")
+    assert shares[("AB", "Advocate")] == (2.0, 4.0, 50.0, "ok")
+    assert ("A", "None") not in shares  # the NFA row is filtered out before shares are taken
+
+
+def test_total_with_parts() -> None:
+    rows = pl.DataFrame(
+        {"local_authority": ["a", "b", "b"], "plo": [3, 1, 2], "proceedings": [5, 0, 4]}
+    )
+    measure = {
+        "kind": "total",
+        "value": "plo + proceedings",
+        "parts": {"Pre-proceedings (PLO)": "plo", "Care proceedings": "proceedings"},
+    }
+    results = run(tiny_catalogue(measure, "count"), rows)
+    assert headline(results)["B"] == (7.0, None, 7.0, "ok")
+    assert headline(results)["AB"] == (15.0, None, 15.0, "ok")
+    assert rows_of(results, "part")[("AB", "Care proceedings")] == (9.0, None, 9.0, "ok")
+
+
+def test_rate_per_10000_children_pools_counts_and_populations() -> None:
+    rows = pl.DataFrame({"local_authority": ["a"] * 3 + ["b"] * 5, "x": ["1"] * 8})
+    # a: 3 per 20,000 -> 1.5 per 10,000; b: 5 per 40,000 -> 1.25 -> 1.3 (1 dp); AB: 8 / 60,000 -> 1.3
+    results = run(
+        tiny_catalogue({"kind": "rate"}, "rate_per_10000"),
+        rows,
+        population={"a": 20000.0, "b": 40000.0},
+    )
+    got = headline(results)
+    assert got["A"] == (3.0, 20000.0, 1.5, "ok")
+    assert got["B"] == (5.0, 40000.0, 1.3, "ok")
+    assert got["AB"] == (8.0, 60000.0, 1.3, "ok")
+
+
+def test_population_uses_the_latest_estimate_not_after_the_quarter() -> None:
+    table = pl.DataFrame(
+        {
+            "area_code": ["E06000001", "E06000001", "E06000002"],
+            "year": [2023, 2024, 2023],
+            "population_0_17": [100, 200, 300],
+        }
+    )
+    cat = tiny_catalogue({"kind": "count"}, "count")
+    assert population_for(table, cat, Quarter(2024, 3)) == {"a": 200.0, "b": 300.0}
+    assert population_for(table, cat, Quarter(2023, 4)) == {"a": 100.0, "b": 300.0}
 
 
 def test_two_way_breakdown_is_zero_filled_across_areas() -> None:
@@ -197,26 +347,57 @@ def test_two_way_breakdown_is_zero_filled_across_areas() -> None:
             "to": ["Health", "Health", "Education", "Police"],
         }
     )
-    ind = indicator({"kind": "count", "breakdown": ["from", "to"]}, "count")
-    got = indicator_results(ind, rows.lazy(), BOTH, AREAS, "q").filter(pl.col("breakdown") != "")
-    table = {(r["area"], r["breakdown_value"]): r["value"] for r in got.to_dicts()}
-    assert set(got["breakdown"]) == {"from|to"}
+    results = run(tiny_catalogue({"kind": "count", "breakdown": ["from", "to"]}, "count"), rows)
+    table = {k: v[2] for k, v in rows_of(results, "from|to").items()}
     assert table[("A", "Police|Health")] == 2.0
     assert table[("B", "Police|Health")] == 0.0  # seen elsewhere, so shown as a real zero
     assert table[("B", "Health|Police")] == 1.0
     assert table[("AB", "Police|Health")] == 2.0
-    assert table[("AB", "Health|Education")] == 1.0
-    assert len(table) == 9  # 3 combinations x 3 areas
+    assert table[("Tees", "Health|Education")] == 1.0
+    assert len(table) == 12  # 3 combinations x 4 areas
 
 
-@pytest.mark.parametrize(
-    "measure",
-    [
-        CountMeasure(kind="count"),
-        ProportionMeasure(kind="proportion", numerator="x"),
-        RatioMeasure(kind="ratio", numerator="x", denominator="x"),
-    ],
-)
-def test_measures_are_lazy_in_lazy_out(measure: object) -> None:
-    rows = pl.DataFrame({"local_authority": ["a"], "x": [1]}).lazy()
-    assert isinstance(measure_by_area(rows, measure), pl.LazyFrame)  # type: ignore[arg-type]
+def test_partnership_level_returns_are_not_applicable_for_local_authorities() -> None:
+    rows = pl.DataFrame({"local_authority": ["AB", "AB"], "x": ["y", "n"]})
+    got = run(
+        tiny_catalogue({"kind": "count"}, "count", area_level="partnership"),
+        rows,
+        {("police", "r"): True},
+    )
+    table = headline(got)
+    assert table["A"] == (None, None, None, "not_applicable")
+    assert table["AB"] == (2.0, None, 2.0, "ok")
+    assert (
+        got.filter(pl.col("area") == "A")["note"].item().startswith("Recorded for the partnership")
+    )
+
+
+def test_not_applicable_with_the_catalogues_reason() -> None:
+    rows = pl.DataFrame({"local_authority": ["a"], "x": ["y"]})
+    cat = tiny_catalogue(
+        {"kind": "count"}, "count", not_applicable={"tees": "Each partnership has its own."}
+    )
+    got = run(cat, rows).filter(pl.col("area") == "Tees")
+    assert (got["status"].item(), got["note"].item()) == (
+        "not_applicable",
+        "Each partnership has its own.",
+    )
+
+
+def test_changes_against_last_quarter_and_last_year() -> None:
+    def frame(value: float | None, status: str) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "area": ["A"],
+                "indicator_id": ["1"],
+                "breakdown": [""],
+                "breakdown_value": [""],
+                "value": [value],
+                "status": [status],
+            }
+        )
+
+    out = add_changes(frame(60.0, "ok"), frame(62.5, "ok"), frame(None, "missing"))
+    assert out.select(
+        "previous_value", "change_previous", "last_year_value", "change_last_year"
+    ).row(0) == (62.5, -2.5, None, None)

@@ -96,6 +96,14 @@ class ReturnSpec(Model):
     description: str
     submitted_by: list[Identifier] = Field(min_length=1)
     record_level: bool = Field(description="one row per case (true) or aggregate figures (false)")
+    area_level: Literal["local_authority", "partnership"] = Field(
+        default="local_authority",
+        description="local_authority: each row names its local authority (councils may leave it "
+        "blank); partnership: the return is about the submitting partnership as a whole",
+    )
+    snapshot: bool = Field(
+        default=False, description="figures as at the quarter's end, rather than in the quarter"
+    )
     columns: list[Column] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
 
@@ -105,12 +113,15 @@ class ReturnSpec(Model):
 
 class _MeasureBase(Model):
     filter: str | None = Field(
-        default=None, description="SQL expression: only rows where it is true are counted"
+        default=None,
+        description="SQL expression: only rows where it is true are counted. Besides the "
+        "return's columns it may use `agency`, `quarter_start` and `quarter_end`.",
     )
     breakdown: list[Identifier] = Field(
         default_factory=list,
         max_length=2,
-        description="one or two columns to break the figure down by",
+        description="one or two columns to break the figure down by (the same measure within "
+        "each group)",
     )
 
 
@@ -120,20 +131,52 @@ class CountMeasure(_MeasureBase):
     kind: Literal["count"]
 
 
+class TotalMeasure(_MeasureBase):
+    """Sum of an expression over the rows: figures an agency reports already counted."""
+
+    kind: Literal["total"]
+    value: str = Field(description="SQL expression summed, e.g. a count column")
+    parts: dict[str, str] = Field(
+        default_factory=dict,
+        description="labelled expressions, each summed into a breakdown row ('part')",
+    )
+
+
 class ProportionMeasure(_MeasureBase):
     """Percentage of rows (after the filter) for which `numerator` is true."""
 
     kind: Literal["proportion"]
     numerator: str = Field(description="SQL expression marking the rows counted in the numerator")
+    numerators: dict[str, str] = Field(
+        default_factory=dict,
+        description="further labelled numerators over the same rows, each a breakdown row, "
+        "e.g. attendance by agency",
+    )
+    shares_of: Identifier | None = Field(
+        default=None,
+        description="a column whose values each get a breakdown row: their share of the rows",
+    )
 
 
-class WithinWorkingDaysMeasure(_MeasureBase):
-    """Percentage of rows whose `end` date is within `days` working days of `start`."""
+class WithinDaysMeasure(_MeasureBase):
+    """Percentage of rows whose `end` date is within `days` (working) days of `start`."""
 
-    kind: Literal["within_working_days"]
+    kind: Literal["within_working_days", "within_days"]
     start: Identifier
     end: Identifier
     days: int = Field(ge=0)
+    no_end: Literal["excluded", "not_within"] = Field(
+        default="excluded",
+        description="rows with a start but no end date: left out, or counted as not within",
+    )
+
+
+class MedianDaysMeasure(_MeasureBase):
+    """Median (working) days from `start` to `end`; areas are pooled from the rows themselves."""
+
+    kind: Literal["median_working_days", "median_days"]
+    start: Identifier
+    end: Identifier
 
 
 class RatioMeasure(_MeasureBase):
@@ -142,20 +185,47 @@ class RatioMeasure(_MeasureBase):
     kind: Literal["ratio"]
     numerator: str = Field(description="SQL expression summed for the numerator")
     denominator: str = Field(description="SQL expression summed for the denominator")
+    rolling_quarters: int | None = Field(
+        default=None,
+        ge=2,
+        le=8,
+        description="also give the numerator summed over this many quarters to the quarter's "
+        "end over the quarter's denominator (e.g. 4: a rolling 12-month turnover)",
+    )
+
+
+class RateMeasure(_MeasureBase):
+    """Rows (or the sum of `value`) per 10,000 children aged 0 to 17 (ONS mid-year estimate)."""
+
+    kind: Literal["rate"]
+    value: str | None = Field(default=None, description="SQL expression summed; default: rows")
+    per: int = 10000
 
 
 Measure = Annotated[
-    CountMeasure | ProportionMeasure | WithinWorkingDaysMeasure | RatioMeasure,
+    CountMeasure
+    | TotalMeasure
+    | ProportionMeasure
+    | WithinDaysMeasure
+    | MedianDaysMeasure
+    | RatioMeasure
+    | RateMeasure,
     Field(discriminator="kind"),
 ]
 
-Unit = Literal["count", "percent"]
+Unit = Literal["count", "percent", "rate_per_10000", "days"]
 UNIT_OF_MEASURE: dict[str, Unit] = {
     "count": "count",
+    "total": "count",
     "proportion": "percent",
     "within_working_days": "percent",
+    "within_days": "percent",
+    "median_working_days": "days",
+    "median_days": "days",
     "ratio": "percent",
+    "rate": "rate_per_10000",
 }
+AreaType = Literal["local_authority", "partnership", "tees"]
 
 
 class Target(Model):
@@ -163,6 +233,10 @@ class Target(Model):
 
     value: float
     direction: Literal["at_least", "at_most"]
+    per: Literal["quarter", "year"] = Field(
+        default="quarter",
+        description="year: compared with the sum of the last four quarters (counts only)",
+    )
     source: str = ""
 
 
@@ -180,6 +254,14 @@ class Indicator(Model):
     owner: Identifier | None = Field(default=None, description="agency id")
     status: Literal["framework", "proposed"] = "framework"
     target: Target | None = None
+    not_applicable: dict[AreaType, str] = Field(
+        default_factory=dict,
+        description="area types the indicator has no meaning for, each with the reason",
+    )
+    comparator: str | None = Field(
+        default=None,
+        description="the national measure in reference/comparators.csv to show beside it",
+    )
     notes: str = ""
 
 
@@ -240,3 +322,9 @@ class Catalogue(Model):
 
     def returns_of(self, agency_id: str) -> list[ReturnSpec]:
         return [r for r in self.returns if agency_id in r.submitted_by]
+
+    def partnership_of(self, agency: Agency) -> Partnership | None:
+        """The partnership whose local authorities an agency covers exactly (business units)."""
+        return next(
+            (p for p in self.partnerships if set(p.local_authorities) == set(agency.covers)), None
+        )

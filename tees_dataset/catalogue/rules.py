@@ -11,10 +11,14 @@ from tees_dataset.catalogue.models import (
     UNIT_OF_MEASURE,
     Catalogue,
     Indicator,
+    Measure,
+    MedianDaysMeasure,
     ProportionMeasure,
+    RateMeasure,
     RatioMeasure,
     ReturnSpec,
-    WithinWorkingDaysMeasure,
+    TotalMeasure,
+    WithinDaysMeasure,
 )
 from tees_dataset.report import Issue, Level
 
@@ -205,8 +209,12 @@ def _expression_issues(
     ]
 
 
+# Columns every return's rows carry besides its own: who sent them and the quarter's dates.
+IMPLICIT_COLUMNS = frozenset({AREA_COLUMN, "agency", "sector", "quarter_start", "quarter_end"})
+
+
 def _has(spec: ReturnSpec, column: str) -> bool:
-    return column == AREA_COLUMN or spec.column(column) is not None
+    return column in IMPLICIT_COLUMNS or spec.column(column) is not None
 
 
 def _unknown_column(ctx: Context, name: str, path: Path_, spec: ReturnSpec) -> Issue:
@@ -243,32 +251,61 @@ def measures(ctx: Context) -> list[Issue]:
         for k, column in enumerate(measure.breakdown):
             if not _has(spec, column):
                 issues.append(_unknown_column(ctx, column, (*mpath, "breakdown", k), spec))
-        if isinstance(measure, ProportionMeasure):
-            issues += _expression_issues(
-                ctx, measure.numerator, (*mpath, "numerator"), spec, "numerator"
+        issues += _measure_specifics(ctx, measure, mpath, spec)
+    return issues
+
+
+def _measure_specifics(
+    ctx: Context, measure: Measure, mpath: Path_, spec: ReturnSpec
+) -> list[Issue]:
+    """Every expression parses and names real columns; dates are dates; rates have a population."""
+    issues: list[Issue] = []
+    expressions: list[tuple[str, Path_]] = []
+    columns: list[tuple[str, Path_]] = []
+    if isinstance(measure, ProportionMeasure):
+        expressions.append((measure.numerator, (*mpath, "numerator")))
+        expressions += [(e, (*mpath, "numerators", k)) for k, e in measure.numerators.items()]
+        if measure.shares_of:
+            columns.append((measure.shares_of, (*mpath, "shares_of")))
+    elif isinstance(measure, RatioMeasure):
+        expressions.append((measure.numerator, (*mpath, "numerator")))
+        expressions.append((measure.denominator, (*mpath, "denominator")))
+    elif isinstance(measure, TotalMeasure):
+        expressions.append((measure.value, (*mpath, "value")))
+        expressions += [(e, (*mpath, "parts", k)) for k, e in measure.parts.items()]
+    elif isinstance(measure, RateMeasure):
+        if measure.value:
+            expressions.append((measure.value, (*mpath, "value")))
+        if spec.area_level != "local_authority":
+            issues.append(
+                ctx.issue(
+                    "rate-needs-local-authority",
+                    "a rate per 10,000 children needs local authority figures, but "
+                    f"return '{spec.id}' is made for the partnership as a whole",
+                    (*mpath, "kind"),
+                    "Use a count, or a return whose rows name their local authority.",
+                )
             )
-        elif isinstance(measure, RatioMeasure):
-            issues += _expression_issues(
-                ctx, measure.numerator, (*mpath, "numerator"), spec, "numerator"
-            )
-            issues += _expression_issues(
-                ctx, measure.denominator, (*mpath, "denominator"), spec, "denominator"
-            )
-        elif isinstance(measure, WithinWorkingDaysMeasure):
-            for key in ("start", "end"):
-                column = getattr(measure, key)
-                col = spec.column(column)
-                if col is None:
-                    issues.append(_unknown_column(ctx, column, (*mpath, key), spec))
-                elif col.type != "date":
-                    issues.append(
-                        ctx.issue(
-                            "not-a-date",
-                            f"'{column}' is a {col.type} column; working days need dates",
-                            (*mpath, key),
-                            "Name a date column of the return.",
-                        )
+    elif isinstance(measure, WithinDaysMeasure | MedianDaysMeasure):
+        for key in ("start", "end"):
+            column = getattr(measure, key)
+            col = spec.column(column)
+            if col is None and column not in IMPLICIT_COLUMNS:
+                issues.append(_unknown_column(ctx, column, (*mpath, key), spec))
+            elif col is not None and col.type != "date":
+                issues.append(
+                    ctx.issue(
+                        "not-a-date",
+                        f"'{column}' is a {col.type} column; counting days needs dates",
+                        (*mpath, key),
+                        "Name a date column of the return.",
                     )
+                )
+    for expression, path in expressions:
+        issues += _expression_issues(ctx, expression, path, spec, "expression")
+    for column, path in columns:
+        if not _has(spec, column):
+            issues.append(_unknown_column(ctx, column, path, spec))
     return issues
 
 

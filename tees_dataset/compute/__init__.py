@@ -3,196 +3,431 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
-from tees_dataset.catalogue.models import UNIT_OF_MEASURE, Catalogue, Indicator
-from tees_dataset.compute.measures import AREA, DENOMINATOR, NUMERATOR, measure_by_area
+from tees_dataset.catalogue.models import (
+    UNIT_OF_MEASURE,
+    Catalogue,
+    Indicator,
+    MedianDaysMeasure,
+    RateMeasure,
+    RatioMeasure,
+    ReturnSpec,
+)
+from tees_dataset.compute.measures import (
+    AREA,
+    DENOMINATOR,
+    NUMERATOR,
+    aggregate,
+    elapsed_by_unit,
+    labelled_parts,
+    measure_by_area,
+    row_terms,
+)
+from tees_dataset.quarter import Quarter
 
 RESULT_COLUMNS = (
-    "quarter",
-    "area",
-    "area_code",
-    "area_type",
-    "indicator_id",
-    "breakdown",
-    "breakdown_value",
-    "numerator",
-    "denominator",
-    "value",
-    "unit",
-    "status",
-)
+    "quarter", "area", "area_code", "area_type", "indicator_id", "breakdown", "breakdown_value",
+    "numerator", "denominator", "value", "unit", "status", "note",
+)  # fmt: skip
 BREAKDOWN_SEPARATOR = "|"
+ROLLING = "period"
 TEES = "Tees"
+PARTNERSHIP_LEVEL_NOTE = "Recorded for the partnership as a whole, not by local authority."
+_KEYS = ["breakdown", "breakdown_value"]
+_PER_UNIT_SCHEMA = {
+    AREA: pl.String, "breakdown": pl.String, "breakdown_value": pl.String,
+    NUMERATOR: pl.Float64, DENOMINATOR: pl.Float64, "complete": pl.Boolean,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class AreaDef:
-    """An area figures are reported for, and the local authorities pooled into it."""
+    """An area figures are reported for: the local authorities and partnerships pooled into it."""
 
     name: str
     code: str
     type: str  # local_authority, partnership or tees
     members: tuple[str, ...]
+    partnerships: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuarterData:
+    """What one quarter's returns gave: accepted rows per return, and who sent a valid return."""
+
+    frames: Mapping[str, pl.DataFrame]
+    accepted: Mapping[tuple[str, str], bool]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a quarter's figures depend on, other than the catalogue."""
+
+    quarter: Quarter
+    data: QuarterData
+    history: Mapping[Quarter, QuarterData] = field(default_factory=dict)
+    population: Mapping[str, float] = field(default_factory=dict)
 
 
 def areas(catalogue: Catalogue) -> list[AreaDef]:
     """Each local authority, each partnership, then Tees: the order packs and tables use."""
     out = [
-        AreaDef(la.name, la.code, "local_authority", (la.id,)) for la in catalogue.local_authorities
+        AreaDef(la.name, la.code, "local_authority", (la.id,), ())
+        for la in catalogue.local_authorities
     ]
     out += [
-        AreaDef(p.id, p.id, "partnership", tuple(p.local_authorities))
+        AreaDef(p.id, p.id, "partnership", tuple(p.local_authorities), (p.id,))
         for p in catalogue.partnerships
     ]
-    out.append(AreaDef(TEES, TEES, "tees", tuple(la.id for la in catalogue.local_authorities)))
+    out.append(
+        AreaDef(
+            TEES, TEES, "tees",
+            tuple(la.id for la in catalogue.local_authorities),
+            tuple(p.id for p in catalogue.partnerships),
+        )
+    )  # fmt: skip
     return out
 
 
-def expected_coverage(catalogue: Catalogue, return_id: str) -> dict[str, list[str]]:
-    """For a return: local authority -> the agencies whose returns its figures need."""
-    spec = catalogue.return_spec(return_id)
-    assert spec is not None
-    coverage: dict[str, list[str]] = {la.id: [] for la in catalogue.local_authorities}
+def units_of(catalogue: Catalogue, spec: ReturnSpec) -> list[str]:
+    if spec.area_level == "partnership":
+        return [p.id for p in catalogue.partnerships]
+    return [la.id for la in catalogue.local_authorities]
+
+
+def expected_coverage(catalogue: Catalogue, spec: ReturnSpec) -> dict[str, list[str]]:
+    """For a return: unit (local authority or partnership) -> the agencies its figures need."""
+    coverage: dict[str, list[str]] = {unit: [] for unit in units_of(catalogue, spec)}
     for agency_id in spec.submitted_by:
         agency = catalogue.agency(agency_id)
         assert agency is not None
-        for la in agency.covers:
-            coverage[la].append(agency_id)
+        if spec.area_level == "partnership":
+            partnership = catalogue.partnership_of(agency)
+            units = [partnership.id] if partnership else []
+        else:
+            units = list(agency.covers)
+        for unit in units:
+            coverage[unit].append(agency_id)
     return coverage
 
 
-def indicator_results(
-    indicator: Indicator,
-    rows: pl.LazyFrame | None,
-    complete: Mapping[str, bool],
-    area_defs: list[AreaDef],
-    quarter: str,
-) -> pl.DataFrame:
-    """Every area's headline and breakdown rows for one indicator.
-
-    `rows` are the accepted rows of the indicator's return (None when none arrived);
-    `complete` says, per local authority id, whether every return its figure needs arrived.
-    """
-    unit = UNIT_OF_MEASURE[indicator.measure.kind]
-    breakdown = indicator.measure.breakdown
-    per_la = _zero_filled(_per_la(indicator, rows, breakdown), area_defs, unit)
-    frames = [_rollup(per_la, area, complete, unit) for area in area_defs]
-    out = pl.concat(frames, how="vertical")
-    return out.with_columns(
-        pl.lit(quarter).alias("quarter"),
-        pl.lit(indicator.id).alias("indicator_id"),
-        pl.lit(unit).alias("unit"),
-    ).select(RESULT_COLUMNS)
-
-
-def _per_la(indicator: Indicator, rows: pl.LazyFrame | None, breakdown: list[str]) -> pl.DataFrame:
-    """Headline (breakdown "") and breakdown figures per local authority."""
-    schema = {
-        AREA: pl.String,
-        "breakdown": pl.String,
-        "breakdown_value": pl.String,
-        NUMERATOR: pl.Float64,
-        DENOMINATOR: pl.Float64,
+def _complete(catalogue: Catalogue, spec: ReturnSpec, data: QuarterData | None) -> dict[str, bool]:
+    if data is None:
+        return dict.fromkeys(units_of(catalogue, spec), False)
+    return {
+        unit: bool(agencies) and all(data.accepted.get((a, spec.id), False) for a in agencies)
+        for unit, agencies in expected_coverage(catalogue, spec).items()
     }
-    if rows is None:
-        return pl.DataFrame(schema=schema)
+
+
+def with_quarter_columns(frame: pl.DataFrame, quarter: Quarter) -> pl.LazyFrame:
+    """Rows with `quarter_start` and `quarter_end`, which filters and rules may use."""
+    return frame.lazy().with_columns(
+        pl.lit(quarter.start).alias("quarter_start"), pl.lit(quarter.end).alias("quarter_end")
+    )
+
+
+def _rows(data: QuarterData | None, spec: ReturnSpec, quarter: Quarter) -> pl.LazyFrame | None:
+    if data is None or spec.id not in data.frames:
+        return None
+    return with_quarter_columns(data.frames[spec.id], quarter)
+
+
+def _per_unit(indicator: Indicator, rows: pl.LazyFrame | None) -> pl.DataFrame:
+    """Headline and breakdown numerators and denominators per unit (before zero-filling)."""
     measure = indicator.measure
+    if rows is None or isinstance(measure, MedianDaysMeasure):
+        return pl.DataFrame(schema={k: v for k, v in _PER_UNIT_SCHEMA.items() if k != "complete"})
     parts = [
         measure_by_area(rows, measure).with_columns(
             pl.lit("").alias("breakdown"), pl.lit("").alias("breakdown_value")
         )
     ]
-    if breakdown:
+    if measure.breakdown:
         parts.append(
-            measure_by_area(rows, measure, breakdown).select(
+            measure_by_area(rows, measure, measure.breakdown).select(
                 AREA,
-                pl.lit(BREAKDOWN_SEPARATOR.join(breakdown)).alias("breakdown"),
+                pl.lit(BREAKDOWN_SEPARATOR.join(measure.breakdown)).alias("breakdown"),
                 pl.concat_str(
-                    [pl.col(c).fill_null("(blank)") for c in breakdown],
+                    [pl.col(c).fill_null("(blank)") for c in measure.breakdown],
                     separator=BREAKDOWN_SEPARATOR,
                 ).alias("breakdown_value"),
                 NUMERATOR,
                 DENOMINATOR,
             )
         )
-    return pl.concat([p.select(schema.keys()) for p in parts], how="vertical").collect()
+    for name, frame in labelled_parts(rows, measure):
+        parts.append(frame.with_columns(pl.lit(name).alias("breakdown")))
+    columns = [AREA, *_KEYS, NUMERATOR, DENOMINATOR]
+    return pl.concat(
+        [p.select(pl.col(c).cast(_PER_UNIT_SCHEMA[c]) for c in columns) for p in parts],
+        how="vertical",
+    ).collect()
 
 
-def _zero_filled(per_la: pl.DataFrame, area_defs: list[AreaDef], unit: str) -> pl.DataFrame:
-    """Every local authority gets a headline row and a row for every breakdown value seen
-    anywhere: no rows at all is a real zero, not a gap."""
-    las = pl.DataFrame({AREA: [a.members[0] for a in area_defs if a.type == "local_authority"]})
+def _zero_filled(
+    per_unit: pl.DataFrame, units: list[str], complete: Mapping[str, bool], unit: str
+) -> pl.DataFrame:
+    """Every unit gets a headline row and a row for every breakdown value seen anywhere: no
+    rows at all is a real zero, not a gap."""
+    frame = pl.DataFrame({AREA: units}, schema={AREA: pl.String})
     headline = pl.DataFrame({"breakdown": [""], "breakdown_value": [""]})
-    keys = pl.concat([headline, per_la.select("breakdown", "breakdown_value")]).unique(
-        maintain_order=True
+    keys = pl.concat([headline, per_unit.select(_KEYS)]).unique(maintain_order=True)
+    full = frame.join(keys, how="cross").join(per_unit, on=[AREA, *_KEYS], how="left")
+    full = full.with_columns(
+        pl.col(NUMERATOR).fill_null(0.0),
+        pl.col(AREA)
+        .replace_strict(complete, default=False, return_dtype=pl.Boolean)
+        .alias("complete"),
     )
-    full = las.join(keys, how="cross").join(
-        per_la, on=[AREA, "breakdown", "breakdown_value"], how="left"
-    )
-    full = full.with_columns(pl.col(NUMERATOR).fill_null(0.0))
-    if unit != "count":
+    if unit in ("percent", "days"):
         full = full.with_columns(pl.col(DENOMINATOR).fill_null(0.0))
     return full
 
 
-def _rollup(
-    per_la: pl.DataFrame, area: AreaDef, complete: Mapping[str, bool], unit: str
-) -> pl.DataFrame:
-    """Pool numerators and denominators over the area's local authorities (never average rates)."""
-    is_complete = all(complete.get(la, False) for la in area.members)
-    members = per_la.filter(pl.col(AREA).is_in(list(area.members)))
-    pooled = members.group_by("breakdown", "breakdown_value").agg(
-        pl.col(NUMERATOR).sum(),
-        pl.col(DENOMINATOR).sum()
-        if unit != "count"
-        else pl.lit(None, pl.Float64).alias(DENOMINATOR),
-    )
-    if not is_complete:
-        pooled = pooled.filter(pl.col("breakdown") == "").with_columns(
-            pl.lit(None, pl.Float64).alias(NUMERATOR), pl.lit(None, pl.Float64).alias(DENOMINATOR)
+def _rolling_rows(
+    catalogue: Catalogue, indicator: Indicator, spec: ReturnSpec, inputs: Inputs, units: list[str]
+) -> pl.DataFrame | None:
+    """The numerator over the last N quarters against this quarter's denominator."""
+    measure = indicator.measure
+    if not isinstance(measure, RatioMeasure) or measure.rolling_quarters is None:
+        return None
+    quarters = [inputs.quarter.shift(-n) for n in range(measure.rolling_quarters)]
+    datas = [inputs.data if q == inputs.quarter else inputs.history.get(q) for q in quarters]
+    row_filter, numerator, denominator = row_terms(measure)
+    complete = dict.fromkeys(units, True)
+    numerators = []
+    for q, data in zip(quarters, datas, strict=True):
+        for unit, ok in _complete(catalogue, spec, data).items():
+            complete[unit] = complete[unit] and ok
+        rows = _rows(data, spec, q)
+        if rows is not None:
+            numerators.append(aggregate(rows, row_filter, numerator, None).select(AREA, NUMERATOR))
+    current = _rows(inputs.data, spec, inputs.quarter)
+    if current is None or not numerators:
+        per_unit = pl.DataFrame(
+            schema={AREA: pl.String, NUMERATOR: pl.Float64, DENOMINATOR: pl.Float64}
         )
-    value, status = _value_and_status(unit, is_complete)
-    return pooled.sort("breakdown", "breakdown_value").with_columns(
-        pl.lit(area.name).alias("area"),
-        pl.lit(area.code).alias("area_code"),
-        pl.lit(area.type).alias("area_type"),
-        value.alias("value"),
-        status.alias("status"),
+    else:
+        summed = pl.concat(numerators).group_by(AREA).agg(pl.col(NUMERATOR).sum())
+        den = aggregate(current, row_filter, pl.lit(0.0), denominator).select(AREA, DENOMINATOR)
+        per_unit = summed.join(den, on=AREA, how="full", coalesce=True).collect()
+    label = f"{3 * measure.rolling_quarters} months to quarter end"
+    frame = pl.DataFrame({AREA: units}, schema={AREA: pl.String}).join(
+        per_unit, on=AREA, how="left"
+    )
+    return frame.select(
+        AREA,
+        pl.lit(ROLLING).alias("breakdown"),
+        pl.lit(label).alias("breakdown_value"),
+        pl.col(NUMERATOR).fill_null(0.0),
+        pl.col(DENOMINATOR).fill_null(0.0),
+        pl.col(AREA)
+        .replace_strict(complete, default=False, return_dtype=pl.Boolean)
+        .alias("complete"),
     )
 
 
-def _value_and_status(unit: str, is_complete: bool) -> tuple[pl.Expr, pl.Expr]:
-    if not is_complete:
-        return pl.lit(None, pl.Float64), pl.lit("missing")
+def _status_and_value(indicator: Indicator, unit: str) -> tuple[pl.Expr, pl.Expr]:
+    ok = pl.col("complete")
     if unit == "count":
-        return pl.col(NUMERATOR), pl.lit("ok")
-    has_base = pl.col(DENOMINATOR) > 0
-    value = pl.when(has_base).then((100 * pl.col(NUMERATOR) / pl.col(DENOMINATOR)).round(1))
-    return value, pl.when(has_base).then(pl.lit("ok")).otherwise(pl.lit("not_applicable"))
+        value = pl.col(NUMERATOR)
+        has_base = pl.lit(True)
+    elif unit == "percent":
+        has_base = pl.col(DENOMINATOR) > 0
+        value = (100 * pl.col(NUMERATOR) / pl.col(DENOMINATOR)).round(1, mode="half_away_from_zero")
+    elif unit == "rate_per_10000":
+        measure = indicator.measure
+        per = measure.per if isinstance(measure, RateMeasure) else 10000
+        has_base = pl.col(DENOMINATOR) > 0
+        value = (per * pl.col(NUMERATOR) / pl.col(DENOMINATOR)).round(1, mode="half_away_from_zero")
+    else:  # days: the value was computed from the rows (a median)
+        has_base = pl.col(DENOMINATOR) > 0
+        value = pl.col("value")
+    status = (
+        pl.when(~ok).then(pl.lit("missing"))
+        .when(~has_base).then(pl.lit("not_applicable"))
+        .otherwise(pl.lit("ok"))
+    )  # fmt: skip
+    return pl.when(ok & has_base).then(value), status
 
 
-def compute_quarter(
-    catalogue: Catalogue,
-    frames: Mapping[str, pl.DataFrame],
-    accepted: Mapping[tuple[str, str], bool],
-    quarter: str,
+def _rollup(per_unit: pl.DataFrame, area: AreaDef, members: tuple[str, ...]) -> pl.DataFrame:
+    """Pool numerators and denominators over the area's units (never average rates)."""
+    pooled = (
+        per_unit.filter(pl.col(AREA).is_in(list(members)))
+        .group_by(_KEYS, maintain_order=True)
+        .agg(
+            pl.col(NUMERATOR).sum(),
+            pl.when(pl.col(DENOMINATOR).is_null().all())
+            .then(None)
+            .otherwise(pl.col(DENOMINATOR).sum())
+            .alias(DENOMINATOR),
+            pl.col("complete").all(),
+        )
+    )
+    # Breakdown rows of an incomplete area say nothing: keep only its headline and rolling rows.
+    return pooled.filter(pl.col("complete") | pl.col("breakdown").is_in(["", ROLLING]))
+
+
+def _median_rollup(
+    rows: pl.LazyFrame | None, members: tuple[str, ...], complete: Mapping[str, bool]
 ) -> pl.DataFrame:
-    """results.csv rows for every indicator of the catalogue for one quarter.
+    ok = all(complete.get(m, False) for m in members)
+    if rows is None:
+        days = pl.Series("days", [], pl.Float64)
+    else:
+        days = rows.filter(pl.col(AREA).is_in(list(members))).collect()["days"].cast(pl.Float64)
+    median = days.median() if days.len() else None
+    return pl.DataFrame(
+        {"breakdown": [""], "breakdown_value": [""], NUMERATOR: [None], DENOMINATOR: [float(days.len())],
+         "complete": [ok], "value": [median]},
+        schema={"breakdown": pl.String, "breakdown_value": pl.String, NUMERATOR: pl.Float64,
+                DENOMINATOR: pl.Float64, "complete": pl.Boolean, "value": pl.Float64},
+    )  # fmt: skip
 
-    `frames`: accepted rows per return id; `accepted`: (agency id, return id) -> arrived and valid.
-    """
-    area_defs = areas(catalogue)
-    out = []
-    for _, _, indicator in catalogue.indicators():
-        coverage = expected_coverage(catalogue, indicator.source)
-        complete = {
-            la: bool(agencies) and all(accepted.get((a, indicator.source), False) for a in agencies)
-            for la, agencies in coverage.items()
-        }
-        frame = frames.get(indicator.source)
-        rows = frame.lazy() if frame is not None else None
-        out.append(indicator_results(indicator, rows, complete, area_defs, quarter))
-    return pl.concat(out, how="vertical")
+
+def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -> pl.DataFrame:
+    """Every area's headline and breakdown rows for one indicator, for one quarter."""
+    spec = catalogue.return_spec(indicator.source)
+    assert spec is not None
+    unit = UNIT_OF_MEASURE[indicator.measure.kind]
+    units = units_of(catalogue, spec)
+    complete = _complete(catalogue, spec, inputs.data)
+    rows = _rows(inputs.data, spec, inputs.quarter)
+    per_unit = _zero_filled(_per_unit(indicator, rows), units, complete, unit)
+    rolling = _rolling_rows(catalogue, indicator, spec, inputs, units)
+    if rolling is not None:
+        per_unit = pl.concat([per_unit, rolling], how="vertical_relaxed")
+    if isinstance(indicator.measure, RateMeasure):
+        population = pl.DataFrame(
+            {AREA: list(inputs.population), "population": list(inputs.population.values())},
+            schema={AREA: pl.String, "population": pl.Float64},
+        )
+        per_unit = (
+            per_unit.drop(DENOMINATOR)
+            .join(population, on=AREA, how="left")
+            .rename({"population": DENOMINATOR})
+        )
+    elapsed = (
+        elapsed_by_unit(rows, indicator.measure)
+        if rows is not None and isinstance(indicator.measure, MedianDaysMeasure)
+        else None
+    )
+    value, status = _status_and_value(indicator, unit)
+    frames = []
+    for area in areas(catalogue):
+        reason = indicator.not_applicable.get(area.type)  # type: ignore[call-overload]
+        if spec.area_level == "partnership" and area.type == "local_authority":
+            reason = reason or PARTNERSHIP_LEVEL_NOTE
+        members = area.partnerships if spec.area_level == "partnership" else area.members
+        if reason:
+            pooled = _not_applicable_row()
+        elif elapsed is not None or isinstance(indicator.measure, MedianDaysMeasure):
+            pooled = _median_rollup(elapsed, members, complete).with_columns(
+                value.alias("value"), status.alias("status")
+            )
+        else:
+            pooled = _rollup(per_unit, area, members).with_columns(
+                value.alias("value"), status.alias("status")
+            )
+        if not reason:
+            pooled = pooled.with_columns(
+                pl.when(pl.col("status") == "missing")
+                .then(None)
+                .otherwise(pl.col(NUMERATOR))
+                .alias(NUMERATOR),
+                pl.when(pl.col("status") == "missing")
+                .then(None)
+                .otherwise(pl.col(DENOMINATOR))
+                .alias(DENOMINATOR),
+                pl.lit("").alias("note"),
+            )
+        else:
+            pooled = pooled.with_columns(pl.lit(reason).alias("note"))
+        frames.append(
+            pooled.sort(pl.col("breakdown") != "", "breakdown", "breakdown_value")
+            .with_columns(
+                pl.lit(area.name).alias("area"),
+                pl.lit(area.code).alias("area_code"),
+                pl.lit(area.type).alias("area_type"),
+            )
+            .select(
+                "area",
+                "area_code",
+                "area_type",
+                *_KEYS,
+                NUMERATOR,
+                DENOMINATOR,
+                "value",
+                "status",
+                "note",
+            )
+        )
+    return (
+        pl.concat(frames, how="vertical_relaxed")
+        .with_columns(
+            pl.lit(str(inputs.quarter)).alias("quarter"),
+            pl.lit(indicator.id).alias("indicator_id"),
+            pl.lit(unit).alias("unit"),
+        )
+        .select(RESULT_COLUMNS)
+    )
+
+
+def _not_applicable_row() -> pl.DataFrame:
+    return pl.DataFrame(
+        {"breakdown": [""], "breakdown_value": [""], NUMERATOR: [None], DENOMINATOR: [None],
+         "value": [None], "status": ["not_applicable"]},
+        schema={"breakdown": pl.String, "breakdown_value": pl.String, NUMERATOR: pl.Float64,
+                DENOMINATOR: pl.Float64, "value": pl.Float64, "status": pl.String},
+    )  # fmt: skip
+
+
+def compute_quarter(catalogue: Catalogue, inputs: Inputs) -> pl.DataFrame:
+    """results.csv rows for every indicator of the catalogue for one quarter."""
+    return pl.concat(
+        [indicator_results(catalogue, ind, inputs) for _, _, ind in catalogue.indicators()],
+        how="vertical_relaxed",
+    )
+
+
+def population_for(table: pl.DataFrame, catalogue: Catalogue, quarter: Quarter) -> dict[str, float]:
+    """Children aged 0 to 17 per local authority id, from the latest mid-year estimate for a
+    year no later than the quarter's."""
+    by_code = {la.code: la.id for la in catalogue.local_authorities}
+    usable = table.filter(pl.col("year") <= quarter.year)
+    if usable.is_empty():
+        usable = table.filter(pl.col("year") == table["year"].min())
+    latest = usable.sort("year").group_by("area_code").last()
+    return {
+        by_code[code]: float(pop)
+        for code, pop in latest.select("area_code", "population_0_17").iter_rows()
+        if code in by_code
+    }
+
+
+def add_changes(
+    current: pl.DataFrame, previous: pl.DataFrame | None, last_year: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Add the figure a quarter earlier and a year earlier, and the change from each."""
+    keys = ["area", "indicator_id", "breakdown", "breakdown_value"]
+    out = current
+    for name, other in (("previous", previous), ("last_year", last_year)):
+        column = f"{name}_value"
+        if other is None:
+            out = out.with_columns(pl.lit(None, pl.Float64).alias(column))
+        else:
+            out = out.join(
+                other.filter(pl.col("status") == "ok").select(*keys, pl.col("value").alias(column)),
+                on=keys, how="left",
+            )  # fmt: skip
+        out = out.with_columns(
+            (pl.col("value") - pl.col(column))
+            .round(1, mode="half_away_from_zero")
+            .alias(f"change_{name}")
+        )
+    return out

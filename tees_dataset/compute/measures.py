@@ -1,4 +1,8 @@
-"""Measure kinds: pure functions from a return's rows to numerators and denominators per area."""
+"""Measure kinds: pure functions from a return's rows to numerators and denominators per unit.
+
+A unit is what a return's rows are attributed to: a local authority id, or a partnership id for
+returns made for a partnership as a whole. It is carried in the `local_authority` column.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,20 @@ import polars as pl
 from tees_dataset.calendar import bank_holidays
 from tees_dataset.catalogue.models import (
     CountMeasure,
-    Measure,
+    MedianDaysMeasure,
     ProportionMeasure,
+    RateMeasure,
     RatioMeasure,
-    WithinWorkingDaysMeasure,
+    TotalMeasure,
+    WithinDaysMeasure,
 )
 
 AREA = "local_authority"
 NUMERATOR = "numerator"
 DENOMINATOR = "denominator"
+PooledMeasure = (
+    CountMeasure | TotalMeasure | ProportionMeasure | WithinDaysMeasure | RatioMeasure | RateMeasure
+)
 
 
 def working_days_elapsed(start: str, end: str) -> pl.Expr:
@@ -23,45 +32,64 @@ def working_days_elapsed(start: str, end: str) -> pl.Expr:
     return pl.business_day_count(start, end, holidays=list(bank_holidays()))
 
 
-def _row_terms(measure: Measure) -> tuple[pl.Expr | None, pl.Expr, pl.Expr | None]:
-    """(row filter, numerator term, denominator term) summed per group; None = no filter / no denominator."""
-    row_filter = pl.sql_expr(measure.filter) if measure.filter else None
+def days_elapsed(start: str, end: str, *, working: bool) -> pl.Expr:
+    if working:
+        return working_days_elapsed(start, end)
+    return (pl.col(end) - pl.col(start)).dt.total_days()
+
+
+def _dates_in_order(start: str, end: str) -> pl.Expr:
+    # An end before its start is a data error (rejected at validation); it never counts as a
+    # negative duration here.
+    return pl.col(start).is_not_null() & pl.col(end).is_not_null() & (pl.col(end) >= pl.col(start))
+
+
+def _flag(expression: str) -> pl.Expr:
+    """A SQL condition as 1.0 / 0.0; null (unknown) counts as not met."""
+    return pl.sql_expr(expression).fill_null(False).cast(pl.Float64)
+
+
+def _amount(expression: str) -> pl.Expr:
+    return pl.sql_expr(expression).cast(pl.Float64).fill_null(0.0)
+
+
+def row_terms(measure: PooledMeasure) -> tuple[pl.Expr | None, pl.Expr, pl.Expr | None]:
+    """(row filter, numerator term, denominator term) summed per group; None = no filter / none."""
+    row_filter = pl.sql_expr(measure.filter).fill_null(False) if measure.filter else None
     if isinstance(measure, CountMeasure):
         return row_filter, pl.lit(1.0), None
+    if isinstance(measure, TotalMeasure):
+        return row_filter, _amount(measure.value), None
+    if isinstance(measure, RateMeasure):
+        return row_filter, _amount(measure.value) if measure.value else pl.lit(1.0), None
     if isinstance(measure, ProportionMeasure):
-        hit = pl.sql_expr(measure.numerator).fill_null(False).cast(pl.Float64)
-        return row_filter, hit, pl.lit(1.0)
-    if isinstance(measure, WithinWorkingDaysMeasure):
-        elapsed = working_days_elapsed(measure.start, measure.end)
-        # An end before its start is a data error (rejected at validation); it never counts
-        # as a negative duration here.
-        valid = (
-            pl.col(measure.start).is_not_null()
-            & pl.col(measure.end).is_not_null()
-            & (pl.col(measure.end) >= pl.col(measure.start))
-        )
+        return row_filter, _flag(measure.numerator), pl.lit(1.0)
+    if isinstance(measure, WithinDaysMeasure):
+        valid = _dates_in_order(measure.start, measure.end)
+        if measure.no_end == "not_within":
+            valid = valid | (pl.col(measure.start).is_not_null() & pl.col(measure.end).is_null())
         combined = valid if row_filter is None else row_filter & valid
-        return combined, (elapsed <= measure.days).cast(pl.Float64), pl.lit(1.0)
-    if isinstance(measure, RatioMeasure):
-        return (
-            row_filter,
-            pl.sql_expr(measure.numerator).cast(pl.Float64).fill_null(0.0),
-            pl.sql_expr(measure.denominator).cast(pl.Float64).fill_null(0.0),
+        elapsed = days_elapsed(
+            measure.start, measure.end, working=measure.kind == "within_working_days"
         )
+        within = (elapsed <= measure.days).fill_null(False)
+        return combined, within.cast(pl.Float64), pl.lit(1.0)
+    if isinstance(measure, RatioMeasure):
+        return row_filter, _amount(measure.numerator), _amount(measure.denominator)
     raise TypeError(f"unknown measure kind {measure.kind}")
 
 
-def measure_by_area(
-    rows: pl.LazyFrame, measure: Measure, by: list[str] | None = None
+def aggregate(
+    rows: pl.LazyFrame,
+    row_filter: pl.Expr | None,
+    numerator: pl.Expr,
+    denominator: pl.Expr | None,
+    by: list[str] | None = None,
 ) -> pl.LazyFrame:
-    """Numerator and denominator per local authority (and `by` columns).
-
-    Columns out: local_authority, *by, numerator, denominator (null for counts).
-    """
+    """Sum numerator and denominator terms per unit (and `by` columns)."""
     keys = [AREA, *(by or [])]
-    row_filter, numerator, denominator = _row_terms(measure)
     if row_filter is not None:
-        rows = rows.filter(row_filter.fill_null(False))
+        rows = rows.filter(row_filter)
     # Terms become columns first so that literal terms are broadcast to one value per row.
     rows = rows.with_columns(
         *(pl.col(k).cast(pl.String) for k in keys[1:]),
@@ -70,3 +98,66 @@ def measure_by_area(
     )
     den = pl.col(DENOMINATOR).sum() if denominator is not None else pl.lit(None, pl.Float64)
     return rows.group_by(keys).agg(pl.col(NUMERATOR).sum(), den.alias(DENOMINATOR))
+
+
+def measure_by_area(
+    rows: pl.LazyFrame, measure: PooledMeasure, by: list[str] | None = None
+) -> pl.LazyFrame:
+    """Numerator and denominator per unit (and `by` columns).
+
+    Columns out: local_authority, *by, numerator, denominator (null for counts and totals).
+    """
+    return aggregate(rows, *row_terms(measure), by)
+
+
+def labelled_parts(rows: pl.LazyFrame, measure: PooledMeasure) -> list[tuple[str, pl.LazyFrame]]:
+    """Breakdown rows that are not groups of a column: labelled numerators, shares, parts.
+
+    Each item is (breakdown name, frame of local_authority, breakdown_value, numerator,
+    denominator).
+    """
+    row_filter, _, denominator = row_terms(measure)
+    parts: list[tuple[str, pl.LazyFrame]] = []
+
+    def labelled(name: str, terms: dict[str, str]) -> None:
+        frames = [
+            aggregate(
+                rows,
+                row_filter,
+                _flag(expr) if denominator is not None else _amount(expr),
+                denominator,
+            ).with_columns(pl.lit(label).alias("breakdown_value"))
+            for label, expr in terms.items()
+        ]
+        if frames:
+            parts.append((name, pl.concat(frames, how="diagonal_relaxed")))
+
+    if isinstance(measure, ProportionMeasure):
+        labelled("measure", measure.numerators)
+        if measure.shares_of:
+            share = aggregate(rows, row_filter, pl.lit(1.0), None, [measure.shares_of])
+            total = aggregate(rows, row_filter, pl.lit(1.0), None).select(
+                AREA, pl.col(NUMERATOR).alias(DENOMINATOR)
+            )
+            parts.append(
+                (
+                    measure.shares_of,
+                    share.drop(DENOMINATOR)
+                    .join(total, on=AREA, how="left")
+                    .rename({measure.shares_of: "breakdown_value"}),
+                )
+            )
+    elif isinstance(measure, TotalMeasure):
+        labelled("part", measure.parts)
+    return parts
+
+
+def elapsed_by_unit(rows: pl.LazyFrame, measure: MedianDaysMeasure) -> pl.LazyFrame:
+    """The elapsed (working) days of every valid row, with its unit: medians pool these."""
+    valid = _dates_in_order(measure.start, measure.end)
+    if measure.filter:
+        valid = valid & pl.sql_expr(measure.filter).fill_null(False)
+    working = measure.kind == "median_working_days"
+    return rows.filter(valid).select(
+        pl.col(AREA), days_elapsed(measure.start, measure.end, working=working).alias("days")
+    )

@@ -16,6 +16,12 @@ SYMBOL_MEANING = {
     "z": "not applicable: nothing to measure (no cases in the denominator)",
     "c": "suppressed: a small number (1 to 5) that could identify a child",
 }
+UNIT_WORDS = {
+    "percent": "percentage",
+    "count": "count",
+    "rate_per_10000": "rate per 10,000 children",
+    "days": "days (median)",
+}
 POLARITY_WORDS = {
     "higher_is_better": "Higher is better",
     "lower_is_better": "Lower is better",
@@ -25,12 +31,24 @@ POLARITY_WORDS = {
 
 @dataclass(frozen=True)
 class Cell:
-    """A figure as shown: the text, and the numbers behind it for the text alternative."""
+    """A figure as shown: the text, the numbers behind it, and its changes."""
 
     text: str
     numerator: str = ""
     denominator: str = ""
     status: str = "ok"
+    change_previous: str = ""
+    change_last_year: str = ""
+
+
+@dataclass(frozen=True)
+class BreakdownTable:
+    """A breakdown as a table: rows of labels against columns (areas, or a second dimension)."""
+
+    title: str
+    corner: str
+    columns: list[str]
+    rows: list[tuple[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -44,11 +62,8 @@ class IndicatorView:
     status: str
     notes: str
     figures: list[tuple[str, Cell]]
-    breakdown_title: str = ""
-    matrix_rows: list[str] = field(default_factory=list)
-    matrix_columns: list[str] = field(default_factory=list)
-    matrix: dict[tuple[str, str], str] = field(default_factory=dict)
-    breakdown_rows: list[tuple[str, str]] = field(default_factory=list)
+    breakdowns: list[BreakdownTable] = field(default_factory=list)
+    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,8 @@ def format_value(value: float | None, unit: str, status: str) -> str:
         return SYMBOLS["missing"]
     if unit == "percent":
         return f"{value:.1f}%"
+    if unit in ("rate_per_10000", "days"):
+        return f"{value:,.1f}"
     return f"{value:,.0f}"
 
 
@@ -132,7 +149,7 @@ def build_context(
     for row in results:
         if row["breakdown"] == "":
             by_key[(row["indicator_id"], row["area"])] = row
-        elif row["area"] == partnership.id:
+        elif row["area"] in area_names:
             breakdowns.setdefault(row["indicator_id"], []).append(row)
     aims = []
     for aim in catalogue.aims:
@@ -164,6 +181,89 @@ def build_context(
     )
 
 
+BREAKDOWN_TITLES = {"measure": "Measure", "part": "Part", "period": "Period", "sector": "Sector",
+                    "agency": "Agency"}  # fmt: skip
+
+
+def _change(value: Any, unit: str) -> str:
+    if value is None:
+        return ""
+    if value == 0:
+        return "no change"
+    sign = "up" if value > 0 else "down"
+    size = abs(value)
+    if unit == "percent":
+        return f"{sign} {size:.1f} points"
+    if unit == "count":
+        return f"{sign} {size:,.0f}"
+    return f"{sign} {size:.1f}"
+
+
+def _cell(row: dict[str, Any] | None) -> Cell:
+    if row is None:
+        return Cell(SYMBOLS["missing"], status="missing")
+    return Cell(
+        format_value(row["value"], row["unit"], row["status"]),
+        _number(row["numerator"]),
+        _number(row["denominator"]),
+        row["status"],
+        _change(row.get("change_previous"), row["unit"]),
+        _change(row.get("change_last_year"), row["unit"]),
+    )
+
+
+def _breakdown_title(name: str, catalogue: Catalogue, indicator: Indicator) -> str:
+    spec = catalogue.return_spec(indicator.source)
+    titles = {c.name: c.title for c in spec.columns} if spec else {}
+    return " by ".join(titles.get(n, BREAKDOWN_TITLES.get(n, n)) for n in name.split("|"))
+
+
+def _breakdown_tables(
+    catalogue: Catalogue,
+    indicator: Indicator,
+    area_names: list[str],
+    partnership_id: str,
+    rows: list[dict[str, Any]],
+) -> list[BreakdownTable]:
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_name.setdefault(row["breakdown"], []).append(row)
+    tables = []
+    for name, group in by_name.items():
+        title = _breakdown_title(name, catalogue, indicator)
+        if "|" in name:  # a two-way breakdown: the partnership's matrix
+            cells: dict[tuple[str, str], str] = {}
+            for row in group:
+                if row["area"] == partnership_id:
+                    first, second = row["breakdown_value"].split("|", 1)
+                    cells[(first, second)] = format_value(row["value"], row["unit"], row["status"])
+            first_values = sorted({k[0] for k in cells})
+            second_values = sorted({k[1] for k in cells})
+            first_title, second_title = title.split(" by ", 1)
+            tables.append(BreakdownTable(
+                f"{title}, {partnership_id}", f"{first_title} \\ {second_title}", second_values,
+                [(f, [cells.get((f, c), "0") for c in second_values]) for f in first_values],
+            ))  # fmt: skip
+        else:
+            values = list(dict.fromkeys(r["breakdown_value"] for r in group))
+            lookup = {(r["area"], r["breakdown_value"]): r for r in group}
+            tables.append(BreakdownTable(
+                title, title, area_names,
+                [(v, [_cell(lookup.get((a, v))).text for a in area_names]) for v in values],
+            ))  # fmt: skip
+    return tables
+
+
+def _target_text(indicator: Indicator) -> str:
+    target = indicator.target
+    if target is None:
+        return ""
+    unit = "%" if indicator.unit == "percent" else ""
+    word = "at least" if target.direction == "at_least" else "at most"
+    per = " a year" if target.per == "year" else " a quarter"
+    return f"{word} {target.value:g}{unit}{per}" + (f" ({target.source})" if target.source else "")
+
+
 def _indicator_view(
     catalogue: Catalogue,
     indicator: Indicator,
@@ -171,56 +271,20 @@ def _indicator_view(
     by_key: dict[tuple[str, str], dict[str, Any]],
     breakdown_rows: list[dict[str, Any]],
 ) -> IndicatorView:
-    figures = []
-    for area in area_names:
-        row = by_key.get((indicator.id, area))
-        if row is None:
-            figures.append((area, Cell(SYMBOLS["missing"], status="missing")))
-            continue
-        figures.append(
-            (
-                area,
-                Cell(
-                    format_value(row["value"], row["unit"], row["status"]),
-                    _number(row["numerator"]),
-                    _number(row["denominator"]),
-                    row["status"],
-                ),
-            )
-        )
+    figures = [(area, _cell(by_key.get((indicator.id, area)))) for area in area_names]
     spec = catalogue.return_spec(indicator.source)
-    view: dict[str, Any] = {}
-    dims = indicator.measure.breakdown
-    if breakdown_rows and spec is not None:
-        titles = [c.title for c in spec.columns if c.name in dims]
-        if len(dims) == 2:
-            cells = {}
-            for row in breakdown_rows:
-                first, second = row["breakdown_value"].split("|", 1)
-                cells[(first, second)] = format_value(row["value"], row["unit"], row["status"])
-            view = {
-                "breakdown_title": " by ".join(titles),
-                "matrix_rows": sorted({k[0] for k in cells}),
-                "matrix_columns": sorted({k[1] for k in cells}),
-                "matrix": cells,
-            }
-        else:
-            view = {
-                "breakdown_title": titles[0] if titles else dims[0],
-                "breakdown_rows": [
-                    (r["breakdown_value"], format_value(r["value"], r["unit"], r["status"]))
-                    for r in breakdown_rows
-                ],
-            }
     return IndicatorView(
         id=indicator.id,
         title=indicator.title,
         definition=indicator.definition,
         source=spec.title if spec else indicator.source,
-        unit="percentage" if indicator.unit == "percent" else "count",
+        unit=UNIT_WORDS[indicator.unit],
         polarity=POLARITY_WORDS[indicator.polarity],
         status="proposed" if indicator.status == "proposed" else "framework",
         notes=indicator.notes,
         figures=figures,
-        **view,
+        breakdowns=_breakdown_tables(
+            catalogue, indicator, area_names, area_names[-2], breakdown_rows
+        ),
+        target=_target_text(indicator),
     )

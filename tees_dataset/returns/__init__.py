@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from tees_dataset.catalogue.models import Agency, Catalogue
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns.read import ReturnFileError, Workbook
-from tees_dataset.returns.validate import ROW, validate_sheet
+from tees_dataset.returns.validate import validate_sheet
 from tees_dataset.returns.workbook import AREA_COLUMN, TOOL_MARK
 
+log = logging.getLogger(__name__)
 Status = Literal["received", "rejected", "missing"]
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 # Used when a workbook has no template metadata: `<agency id>-<quarter>.xlsx`, e.g.
@@ -27,6 +29,7 @@ FILE_NAME_PATTERN = re.compile(
     r"^(?P<agency>[A-Za-z0-9_]+?)[-_ ]+(?P<quarter>\d{4}Q[1-4])", re.IGNORECASE
 )
 AGENCY = "agency"
+SECTOR = "sector"
 
 
 @dataclass
@@ -237,10 +240,33 @@ def _read_return(
     except ReturnFileError as exc:
         result.issues.append(exc.issue)
         return None
-    checked = validate_sheet(raw, spec, catalogue, agency, quarter, name)
+    try:
+        checked = validate_sheet(raw, spec, catalogue, agency, quarter, name)
+    except Exception as exc:  # a fault here must not stop the other returns
+        log.exception("validating %s › %s failed", name, spec.sheet)
+        result.issues.append(
+            Issue(
+                Level.ERROR,
+                "V-INTERNAL",
+                f"the sheet could not be checked ({exc.__class__.__name__}); it was not used",
+                Location(name, sheet=spec.sheet),
+                "This is a fault in tees-dataset, not in your return: the analyst will report it.",
+                agency=agency.id,
+                return_id=spec.id,
+            )
+        )
+        return None
     result.issues.extend(checked.issues)
     if checked.rejected or checked.frame is None:
         return None
     # Child references stop here: nothing downstream of validation ever sees them.
-    keep = [AREA_COLUMN, *(c.name for c in spec.columns if not c.personal)]
-    return checked.frame.select(pl.lit(agency.id).alias(AGENCY), *keep).drop(ROW, strict=False)
+    keep = [c.name for c in spec.columns if not c.personal]
+    if spec.area_level == "partnership":
+        # Rows of a partnership-level return belong to the partnership that sent them.
+        partnership = catalogue.partnership_of(agency)
+        area = pl.lit(partnership.id if partnership else None, pl.String).alias(AREA_COLUMN)
+    else:
+        area = pl.col(AREA_COLUMN)
+    return checked.frame.select(
+        pl.lit(agency.id).alias(AGENCY), pl.lit(agency.sector).alias(SECTOR), area, *keep
+    )

@@ -17,40 +17,94 @@ from tees_dataset.returns.workbook import default_file_name, safe_cell_text, she
 
 Row = dict[str, Any]
 
-# Rough quarterly volumes per local authority at scale 1, in proportion to need
-# (strategy discussions; other returns scale from these).
-STRATEGY_VOLUME = {
-    "hartlepool": 260,
-    "stockton": 420,
-    "middlesbrough": 460,
-    "redcar_cleveland": 300,
-}
-STRATEGY_OUTCOMES = (
-    ("S47 single agency", 0.30),
-    ("S47 joint", 0.35),
-    ("Child and family assessment", 0.20),
-    ("No further action", 0.10),
-    ("Other", 0.05),
-)
-CHALLENGE_OUTCOMES = (
-    ("Resolved - agreed with challenge", 0.45),
-    ("Resolved - challenge not upheld", 0.25),
-    ("Escalated", 0.15),
-    ("Open", 0.15),
-)
-CHALLENGE_SECTORS = (
-    ("Children's social care", 0.35),
-    ("Police", 0.15),
-    ("Health", 0.25),
-    ("Education", 0.15),
-    ("Probation", 0.05),
-    ("Housing", 0.05),
-)
+# Relative need of each local authority: scales Tees-realistic volumes per authority.
+NEED = {"hartlepool": 0.7, "stockton": 1.0, "middlesbrough": 1.2, "redcar_cleveland": 0.8}
+# Quarterly volumes per local authority at scale 1 and need 1.
+VOLUME = {
+    "referrals": 1000, "strategy_discussions": 400, "conferences": 150, "children_in_care": 300,
+    "care_reviews": 190, "missing_episodes": 120, "child_protection_plans": 260,
+    "lado_referrals": 30, "serious_incidents": 2, "professional_challenges": 9,
+}  # fmt: skip
+Weighted = tuple[tuple[str, float], ...]
+STRATEGY_OUTCOMES: Weighted = (
+    ("S47 single agency", 0.30), ("S47 joint", 0.35), ("Child and family assessment", 0.20),
+    ("No further action", 0.10), ("Other", 0.05),
+)  # fmt: skip
+REFERRAL_SOURCES: Weighted = (
+    ("Police", 0.29), ("Schools", 0.20), ("Health services", 0.15), ("Local authority services", 0.12),
+    ("Individual", 0.09), ("Other legal agency", 0.04), ("Housing", 0.02), ("Anonymous", 0.03),
+    ("Other", 0.06),
+)  # fmt: skip
+CHALLENGE_OUTCOMES: Weighted = (
+    ("Resolved - agreed with challenge", 0.45), ("Resolved - challenge not upheld", 0.25),
+    ("Escalated", 0.15), ("Open", 0.15),
+)  # fmt: skip
+SECTORS: Weighted = (
+    ("Children's social care", 0.35), ("Police", 0.15), ("Health", 0.25), ("Education", 0.15),
+    ("Probation", 0.05), ("Housing", 0.05),
+)  # fmt: skip
+CONTRIBUTION: Weighted = (
+    ("Attended", 0.25), ("Through an advocate", 0.2), ("Written or recorded views", 0.2),
+    ("Through their worker", 0.25), ("None", 0.1),
+)  # fmt: skip
+PLACEMENTS: Weighted = (
+    ("Foster care", 0.68), ("Children's home", 0.12), ("Unregistered children's home", 0.01),
+    ("Registered supported accommodation", 0.04), ("Unregistered supported accommodation", 0.01),
+    ("Placed with parents", 0.09), ("Secure children's home", 0.01), ("Other", 0.04),
+)  # fmt: skip
+PARTICIPATION: Weighted = (
+    ("PN0", 0.15), ("PN1", 0.45), ("PN2", 0.08), ("PN3", 0.05), ("PN4", 0.03), ("PN5", 0.05),
+    ("PN6", 0.12), ("PN7", 0.07),
+)  # fmt: skip
+EXPLOITATION: Weighted = (
+    ("Child sexual exploitation", 0.35), ("Child criminal exploitation", 0.4),
+    ("Trafficking or modern slavery", 0.05), ("Online exploitation", 0.15), ("Other", 0.05),
+)  # fmt: skip
+CP_CATEGORIES: Weighted = (
+    ("Neglect", 0.5), ("Emotional abuse", 0.3), ("Physical abuse", 0.1), ("Sexual abuse", 0.04),
+    ("Multiple", 0.06),
+)  # fmt: skip
+REVIEW_DECISIONS: Weighted = (
+    ("Local child safeguarding practice review", 0.3),
+    ("No review - learning through other routes", 0.55), ("Referred to the national panel", 0.05),
+    ("Awaiting decision", 0.1),
+)  # fmt: skip
+AUDIT_GRADES: Weighted = (
+    ("Outstanding", 0.05), ("Good", 0.5), ("Requires improvement", 0.35), ("Inadequate", 0.1),
+)  # fmt: skip
+ACTION_STATUS: Weighted = (
+    ("Complete - evidenced", 0.55), ("Complete - evidence awaited", 0.15), ("In progress", 0.22),
+    ("Overdue", 0.08),
+)  # fmt: skip
 WORKFORCE_SERVICES = {
     "Children's social care": (("Children's social work", 160.0), ("Early help", 55.0)),
     "Police": (("Child abuse investigation", 22.0), ("Missing and exploited", 9.0)),
     "Health": (("Safeguarding children team", 7.0),),
 }
+MEETINGS = {
+    "Executive": ("Children's social care", "Police", "Health", "Education"),
+    "Performance Analysis Group": (
+        "Children's social care",
+        "Police",
+        "Health",
+        "Education",
+        "Probation",
+    ),
+    "Learning and Development sub-group": (
+        "Children's social care",
+        "Police",
+        "Health",
+        "Education",
+    ),
+    "Case Review sub-group": ("Children's social care", "Police", "Health", "CAFCASS"),
+    "Child Exploitation sub-group": ("Children's social care", "Police", "Health", "Youth justice"),
+    "MACE": ("Children's social care", "Police", "Health", "Education", "Youth justice"),
+    "VEMT": ("Children's social care", "Police", "Health", "Education", "Voluntary sector"),
+}
+COURSES = (
+    "Neglect and the graded care profile", "Child exploitation", "Working together",
+    "Domestic abuse and children", "Professional curiosity", "Safeguarding adolescents",
+)  # fmt: skip
 
 
 def _rng(seed: int, *parts: str) -> random.Random:
@@ -59,7 +113,7 @@ def _rng(seed: int, *parts: str) -> random.Random:
     return random.Random(int.from_bytes(hashlib.sha256(text).digest()[:8], "big"))
 
 
-def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
+def _pick(rng: random.Random, weighted: Weighted) -> str:
     values = [value for value, _ in weighted]
     weights = [weight for _, weight in weighted]
     return rng.choices(values, weights)[0]
@@ -83,73 +137,265 @@ def _working_days_before(day: dt.date, count: int) -> dt.date:
     return day
 
 
-def _volume(base: float, rng: random.Random, scale: float) -> int:
-    return max(0, round(base * scale * rng.uniform(0.85, 1.15)))
+class _Maker:
+    """What every generator needs: the agency, the quarter, a random stream and the scale."""
+
+    def __init__(self, agency: Agency, quarter: Quarter, rng: random.Random, scale: float) -> None:
+        self.agency, self.quarter, self.rng, self.scale = agency, quarter, rng, scale
+        self.days = _days(quarter)
+        self.working = [d for d in self.days if is_working_day(d)]
+
+    def count(self, return_id: str, la: str) -> int:
+        base = VOLUME[return_id] * NEED.get(la, 1.0) * self.scale
+        return max(0, round(base * self.rng.uniform(0.85, 1.15)))
+
+    def ref(self, la: str, n: int) -> str:
+        return f"SYN-{la[:3].upper()}-{self.quarter}-{n:05d}"
+
+    def day(self) -> dt.date:
+        return self.rng.choice(self.days)
 
 
-def strategy_rows(
-    agency: Agency, quarter: Quarter, rng: random.Random, scale: float
-) -> Iterator[Row]:
-    working = [d for d in _days(quarter) if is_working_day(d)]
-    for la in agency.covers:
-        for n in range(_volume(STRATEGY_VOLUME.get(la, 300), rng, scale)):
-            held = rng.choice(working)
-            lag = rng.choices((0, 1, 2, 3, 5, 10), (0.45, 0.35, 0.09, 0.05, 0.04, 0.02))[0]
+def referrals(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("referrals", la)):
+            yield {"child_ref": m.ref(la, n), "referral_date": m.day(),
+                   "source": _pick(m.rng, REFERRAL_SOURCES),
+                   "multi_agency_triage": _yes(m.rng, 0.72), "re_referral": _yes(m.rng, 0.21)}  # fmt: skip
+
+
+def contacts(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        total = m.count("referrals", la) * 3.2
+        for source, share in REFERRAL_SOURCES:
+            n = round(total * share * m.rng.uniform(0.8, 1.2))
             yield {
-                "local_authority": None,
-                "child_ref": f"SYN-{la[:3].upper()}-{quarter}-{n:05d}",
+                "source": source,
+                "contacts": n,
+                "became_referrals": round(n * m.rng.uniform(0.22, 0.38)),
+            }
+
+
+def early_help(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        started = round(m.count("referrals", la) * m.rng.uniform(0.45, 0.6))
+        yield {
+            "assessments_started": started,
+            "step_ups": round(started * m.rng.uniform(0.05, 0.1)),
+        }
+
+
+def strategy_rows(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("strategy_discussions", la)):
+            held = m.rng.choice(m.working)
+            lag = m.rng.choices((0, 1, 2, 3, 5, 10), (0.45, 0.35, 0.09, 0.05, 0.04, 0.02))[0]
+            yield {
+                "child_ref": m.ref(la, n),
                 "referral_date": _working_days_before(held, lag),
                 "strategy_date": held,
-                "police_attended": _yes(rng, 0.93),
-                "health_attended": _yes(rng, 0.78),
-                "education_attended": _yes(rng, 0.66),
-                "outcome": _pick(rng, STRATEGY_OUTCOMES),
+                "police_attended": _yes(m.rng, 0.93),
+                "health_attended": _yes(m.rng, 0.78),
+                "education_attended": _yes(m.rng, 0.66),
+                "outcome": _pick(m.rng, STRATEGY_OUTCOMES),
             }
 
 
-def workforce_rows(
-    agency: Agency, quarter: Quarter, rng: random.Random, scale: float
-) -> Iterator[Row]:
-    services = WORKFORCE_SERVICES.get(agency.sector, (("Safeguarding", 10.0),))
-    for la in agency.covers:
-        share = STRATEGY_VOLUME.get(la, 300) / 360
-        for service, fte in services:
-            in_post = round(fte * share * scale * rng.uniform(0.9, 1.1), 1)
+def conferences(m: _Maker) -> Iterator[Row]:
+    def attended(p_invited: float, p_attend: float) -> str:
+        return "Not invited" if m.rng.random() > p_invited else _yes(m.rng, p_attend)
+
+    for la in m.agency.covers:
+        for n in range(m.count("conferences", la)):
             yield {
-                "local_authority": la,
-                "service": service,
-                "fte_in_post": in_post,
-                "fte_leavers": round(in_post * rng.uniform(0.015, 0.06), 1),
-                "fte_vacancies": round(in_post * rng.uniform(0.05, 0.18), 1),
-                "fte_agency": round(in_post * rng.uniform(0.03, 0.15), 1),
+                "child_ref": m.ref(la, n), "conference_date": m.rng.choice(m.working),
+                "conference_type": "ICPC" if m.rng.random() < 0.4 else "RCPC",
+                "advocate": _yes(m.rng, 0.55), "police_attended": attended(0.98, 0.85),
+                "health_attended": attended(0.98, 0.8), "school_attended": attended(0.85, 0.75),
+                "probation_attended": attended(0.15, 0.7), "parent_attended": _yes(m.rng, 0.82),
+                "child_contribution": _pick(m.rng, CONTRIBUTION),
+            }  # fmt: skip
+
+
+def children_in_care(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("children_in_care", la)):
+            placement = _pick(m.rng, PLACEMENTS)
+            yield {
+                "child_ref": m.ref(la, n), "placement_type": placement,
+                "placed_over_20_miles": _yes(m.rng, 0.16),
+                "deprivation_of_liberty": _yes(m.rng, 0.012),
+                "secure_order": "Yes" if placement == "Secure children's home" and m.rng.random() < 0.7 else "No",
+            }  # fmt: skip
+
+
+def court_proceedings(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        base = m.count("children_in_care", la)
+        yield {"children_in_plo": round(base * m.rng.uniform(0.1, 0.16)),
+               "children_in_proceedings": round(base * m.rng.uniform(0.2, 0.3))}  # fmt: skip
+
+
+def care_reviews(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("care_reviews", la)):
+            yield {"child_ref": m.ref(la, n), "review_date": m.rng.choice(m.working),
+                   "participation": _pick(m.rng, PARTICIPATION)}  # fmt: skip
+
+
+def missing_episodes(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("missing_episodes", la)):
+            start = m.day()
+            returned = start + dt.timedelta(
+                days=m.rng.choices((0, 1, 2, 5), (0.5, 0.3, 0.15, 0.05))[0]
+            )
+            offer = None
+            if m.rng.random() < 0.92:
+                offer = returned + dt.timedelta(
+                    days=m.rng.choices((0, 1, 2, 3, 5, 8), (0.2, 0.3, 0.2, 0.12, 0.1, 0.08))[0]
+                )
+            yield {"child_ref": m.ref(la, n), "missing_from": start,
+                   "returned": returned if m.rng.random() < 0.98 else None,
+                   "interview_offered": offer}  # fmt: skip
+
+
+def exploitation(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for kind, share in EXPLOITATION:
+            yield {
+                "exploitation_type": kind,
+                "children_discussed": round(
+                    40 * NEED.get(la, 1) * m.scale * share * m.rng.uniform(0.6, 1.4)
+                ),
             }
 
 
-def challenge_rows(
-    agency: Agency, quarter: Quarter, rng: random.Random, scale: float
-) -> Iterator[Row]:
-    days = _days(quarter)
-    for la in agency.covers:
-        for n in range(_volume(9, rng, scale)):
-            raising = _pick(rng, CHALLENGE_SECTORS)
+def child_protection_plans(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("child_protection_plans", la)):
+            started = m.quarter.end - dt.timedelta(days=int(m.rng.expovariate(1 / 280)))
+            yield {"child_ref": m.ref(la, n), "plan_start": started,
+                   "category": _pick(m.rng, CP_CATEGORIES), "subsequent_plan": _yes(m.rng, 0.22)}  # fmt: skip
+
+
+def workforce_rows(m: _Maker) -> Iterator[Row]:
+    services = WORKFORCE_SERVICES.get(m.agency.sector, (("Safeguarding", 10.0),))
+    for la in m.agency.covers:
+        share = NEED.get(la, 1.0) / len(m.agency.covers) * (1 if len(m.agency.covers) == 1 else 2)
+        for service, fte in services:
+            in_post = round(fte * share * m.scale * m.rng.uniform(0.9, 1.1), 1)
+            yield {
+                "local_authority": la, "service": service, "fte_in_post": in_post,
+                "fte_leavers": round(in_post * m.rng.uniform(0.015, 0.06), 1),
+                "fte_vacancies": round(in_post * m.rng.uniform(0.05, 0.18), 1),
+                "fte_agency": round(in_post * m.rng.uniform(0.03, 0.15), 1),
+            }  # fmt: skip
+
+
+def police_activity(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        concluded = round(60 * NEED.get(la, 1) * m.scale * m.rng.uniform(0.8, 1.2))
+        yield {"local_authority": la, "pitstop_cases": round(25 * NEED.get(la, 1) * m.scale * m.rng.uniform(0.7, 1.3)),
+               "investigations_concluded": concluded,
+               "outcomes_notified": round(concluded * m.rng.uniform(0.7, 0.95))}  # fmt: skip
+
+
+def lado_referrals(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("lado_referrals", la)):
+            yield {"referral_ref": f"LADO-{la[:3].upper()}-{m.quarter}-{n + 1:03d}", "referral_date": m.day(),
+                   "referring_organisation": _pick(m.rng, SECTORS)}  # fmt: skip
+
+
+def serious_incidents(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.rng.choice((0, 1, 1, 2, 3))):
+            review = _yes(m.rng, 0.85)
+            yield {"local_authority": la, "incident_ref": f"SIN-{la[:3].upper()}-{m.quarter}-{n + 1}",
+                   "date_notified": m.day(), "notifying_organisation": "Children's social care",
+                   "rapid_review": review,
+                   "review_decision": _pick(m.rng, REVIEW_DECISIONS) if review == "Yes" else None}  # fmt: skip
+
+
+def challenge_rows(m: _Maker) -> Iterator[Row]:
+    for la in m.agency.covers:
+        for n in range(m.count("professional_challenges", la)):
+            raising = _pick(m.rng, SECTORS)
             receiving = raising
             while receiving == raising:
-                receiving = _pick(rng, CHALLENGE_SECTORS)
+                receiving = _pick(m.rng, SECTORS)
             yield {
-                "local_authority": la,
-                "challenge_ref": f"PC-{quarter}-{la[:3].upper()}-{n + 1:03d}",
-                "date_raised": rng.choice(days),
-                "raising_organisation": raising,
+                "local_authority": la, "challenge_ref": f"PC-{m.quarter}-{la[:3].upper()}-{n + 1:03d}",
+                "date_raised": m.day(), "raising_organisation": raising,
                 "receiving_organisation": receiving,
-                "stage": rng.choices((1, 2, 3, 4), (0.6, 0.25, 0.1, 0.05))[0],
-                "outcome": _pick(rng, CHALLENGE_OUTCOMES),
-            }
+                "stage": m.rng.choices((1, 2, 3, 4), (0.6, 0.25, 0.1, 0.05))[0],
+                "outcome": _pick(m.rng, CHALLENGE_OUTCOMES),
+            }  # fmt: skip
 
 
-GENERATORS: dict[str, Callable[[Agency, Quarter, random.Random, float], Iterator[Row]]] = {
+def meeting_attendance(m: _Maker) -> Iterator[Row]:
+    for meeting, organisations in MEETINGS.items():
+        per_quarter = 3 if meeting in ("MACE", "VEMT") else 1
+        for _ in range(per_quarter):
+            held = m.rng.choice(m.working)
+            for organisation in organisations:
+                attended = _yes(m.rng, 0.9 if organisation != "Education" else 0.7)
+                engaged = (
+                    (_yes(m.rng, 0.85) if attended == "Yes" else "No")
+                    if meeting in ("MACE", "VEMT")
+                    else None
+                )
+                yield {"meeting_date": held, "meeting": meeting, "organisation": organisation,
+                       "attended": attended, "engaged_in_decision": engaged}  # fmt: skip
+
+
+def training(m: _Maker) -> Iterator[Row]:
+    for _ in range(max(1, round(4 * m.scale))):
+        held, course = m.rng.choice(m.working), m.rng.choice(COURSES)
+        for organisation, _share in SECTORS:
+            attendees = m.rng.randint(0, 8)
+            evaluations = round(attendees * m.rng.uniform(0.5, 1.0))
+            yield {"session_date": held, "course": course, "organisation": organisation,
+                   "attendees": attendees, "evaluations": evaluations,
+                   "evaluations_good": round(evaluations * m.rng.uniform(0.7, 1.0))}  # fmt: skip
+
+
+def audits(m: _Maker) -> Iterator[Row]:
+    for n in range(m.rng.choice((2, 3, 3, 4))):
+        yield {"audit_ref": f"MAA-{m.quarter}-{n + 1}", "date_completed": m.day(),
+               "theme": m.rng.choice(COURSES), "grade": _pick(m.rng, AUDIT_GRADES)}  # fmt: skip
+
+
+def lcspr_actions(m: _Maker) -> Iterator[Row]:
+    for review in ("Child T", "Child W"):
+        for n in range(m.rng.randint(6, 10)):
+            yield {"review": review, "action_ref": f"{review[-1]}-{n + 1:02d}",
+                   "due_date": m.quarter.end - dt.timedelta(days=m.rng.randint(-90, 180)),
+                   "status": _pick(m.rng, ACTION_STATUS)}  # fmt: skip
+
+
+GENERATORS: dict[str, Callable[[_Maker], Iterator[Row]]] = {
+    "referrals": referrals,
+    "contacts": contacts,
+    "early_help": early_help,
     "strategy_discussions": strategy_rows,
+    "conferences": conferences,
+    "children_in_care": children_in_care,
+    "court_proceedings": court_proceedings,
+    "care_reviews": care_reviews,
+    "missing_episodes": missing_episodes,
+    "exploitation": exploitation,
+    "child_protection_plans": child_protection_plans,
     "workforce": workforce_rows,
+    "police_activity": police_activity,
+    "lado_referrals": lado_referrals,
+    "serious_incidents": serious_incidents,
     "professional_challenges": challenge_rows,
+    "meeting_attendance": meeting_attendance,
+    "training": training,
+    "audits": audits,
+    "lcspr_actions": lcspr_actions,
 }
 
 
@@ -184,7 +430,7 @@ def write_sample_return(
     """Write one agency's synthetic return for a quarter into `<out_dir>/<quarter>/`."""
     rows = {
         spec.id: GENERATORS[spec.id](
-            agency, quarter, _rng(seed, agency.id, str(quarter), spec.id), scale
+            _Maker(agency, quarter, _rng(seed, agency.id, str(quarter), spec.id), scale)
         )
         for spec in catalogue.returns_of(agency.id)
         if spec.id in GENERATORS

@@ -102,11 +102,46 @@ def validate_sheet(
     frame = _data_rows(raw.frame, header_index, mapping, columns, where, issues)
     letters = {name: raw.letters[raw.frame.columns.index(src)] for name, src in mapping.items()}
     frame = _parse_types(frame, columns, letters, where, issues)
-    frame = _resolve_area(frame, catalogue, agency, letters.get(AREA_COLUMN), where, issues)
+    if spec.area_level == "local_authority":
+        frame = _resolve_area(frame, catalogue, agency, letters.get(AREA_COLUMN), where, issues)
     frame = _code_canonical(frame, spec, catalogue)
     issues += _schema_issues(frame, spec, catalogue, quarter, letters, where, issues)
-    issues += _rule_issues(frame, spec, letters, where)
+    issues += _rule_issues(_with_quarter(frame, quarter), spec, letters, where)
+    issues += _coverage_issues(frame, spec, catalogue, agency, where)
     return SheetResult(frame, issues)
+
+
+def _coverage_issues(
+    frame: pl.DataFrame, spec: ReturnSpec, catalogue: Catalogue, agency: Agency, where: _Where
+) -> list[Issue]:
+    """Aggregate figures must be there for every area the agency reports for: a blank sheet
+    is not a zero. A record-level sheet with no rows may be a true nil return."""
+    if spec.record_level:
+        if frame.is_empty():
+            return [where.issue(
+                Level.WARNING, "V-NO-ROWS", "the sheet has no rows",
+                "If there were none this quarter, nothing needs doing; otherwise fill it in and resend.",
+            )]  # fmt: skip
+        return []
+    if frame.is_empty():
+        return [where.issue(
+            Level.ERROR, "V-EMPTY", "the sheet has no figures",
+            "Fill it in; where a figure is nil, enter 0 rather than leaving it blank.",
+        )]  # fmt: skip
+    if spec.area_level != "local_authority":
+        return []
+    present = set(frame[AREA_COLUMN].drop_nulls().to_list())
+    names = {la.id: la.name for la in catalogue.local_authorities}
+    return [
+        where.issue(
+            Level.ERROR,
+            "V-AREA-MISSING",
+            f"there are no figures for {names[la]}",
+            f"Add rows for {names[la]}; where a figure is nil, enter 0.",
+        )
+        for la in agency.covers
+        if la not in present
+    ]
 
 
 def _find_header(frame: pl.DataFrame, columns: list[Column]) -> int | None:
@@ -448,6 +483,12 @@ def _schema_issues(
             code, message, fix = meaning.get((column_name, number or 0), ("V-SCHEMA", check, ""))
         issues.append(where.issue(Level.ERROR, code, message, fix, cell, case, column.personal))
     return issues
+
+
+def _with_quarter(frame: pl.DataFrame, quarter: Quarter) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.lit(quarter.start).alias("quarter_start"), pl.lit(quarter.end).alias("quarter_end")
+    )
 
 
 def _rule_issues(

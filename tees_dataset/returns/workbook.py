@@ -40,7 +40,10 @@ def area_column() -> Column:
 
 
 def sheet_columns(spec: ReturnSpec) -> list[Column]:
-    """The columns of a return's sheet in template order: local authority first."""
+    """The columns of a return's sheet in template order: local authority first, unless the
+    return is made for a partnership as a whole."""
+    if spec.area_level == "partnership":
+        return list(spec.columns)
     return [area_column(), *spec.columns]
 
 
