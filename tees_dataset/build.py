@@ -282,9 +282,11 @@ def _build_into(
     write_dataset_workbook(
         catalogue,
         rows,
-        list(figures.results.columns),
+        figures.trend.to_dicts(),
         area_names,
         staging / f"dataset-{quarter}.xlsx",
+        quarter=quarter,
+        marking="OFFICIAL-SENSITIVE",
     )
 
     missing = [

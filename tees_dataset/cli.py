@@ -244,28 +244,67 @@ def validate(
 @app.command()
 def indicators(
     indicator_id: Annotated[str | None, typer.Argument(help="An indicator id, e.g. 3.2.1.")] = None,
+    out: OutOpt = Path("out"),
     catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
 ) -> None:
-    """List the indicators, or explain one: definition, source and formula.
+    """List the indicators, or explain one: definition, source, formula and latest values.
 
     Example: tees-dataset indicators 3.2.1
     """
+    from tees_dataset.catalogue.explain import formula
+
     cat = _catalogue(catalogue).catalogue
     if indicator_id is None:
         for aim, _, ind in cat.indicators():
-            typer.echo(f"{ind.id:<8} {ind.title}  [{aim.label}; {ind.unit}]")
+            flag = "  (proposed)" if ind.status == "proposed" else ""
+            typer.echo(f"{ind.id:<7} {ind.title}  [{aim.label}; {ind.unit}]{flag}")
         return
     ind = cat.indicator(indicator_id)
     if ind is None:
         _fail(f"no indicator '{indicator_id}'; run `tees-dataset indicators` for the list")
     spec = cat.return_spec(ind.source)
-    typer.echo(f"{ind.id} {ind.title}\n")
-    typer.echo(f"Definition: {ind.definition}")
-    typer.echo(f"Source:     {spec.title if spec else ind.source} return ({ind.source})")
-    typer.echo(f"Measure:    {ind.measure.model_dump_json(exclude_defaults=True)}")
-    typer.echo(f"Unit:       {ind.unit}; {ind.polarity.replace('_', ' ')}; {ind.status}")
+    lines = [
+        f"{ind.id} {ind.title}",
+        "",
+        f"Definition:  {ind.definition}",
+        f"Source:      {spec.title if spec else ind.source} return ({ind.source}), from "
+        + ", ".join(a.name for a in map(cat.agency, spec.submitted_by if spec else []) if a),
+        f"Formula:     {formula(ind.measure)}",
+        f"Unit:        {ind.unit}; {ind.polarity.replace('_', ' ')}; {ind.status}",
+    ]
+    if ind.target:
+        lines.append(
+            f"Target:      {ind.target.direction.replace('_', ' ')} {ind.target.value:g} a {ind.target.per}"
+        )
+    for area_type, reason in ind.not_applicable.items():
+        lines.append(f"Not for:     {area_type}: {reason}")
     if ind.notes:
-        typer.echo(f"Notes:      {ind.notes}")
+        lines.append(f"Notes:       {ind.notes}")
+    lines += ["", *_latest_values(out, ind.id)]
+    typer.echo("\n".join(lines))
+
+
+def _latest_values(out: Path, indicator_id: str) -> list[str]:
+    """The indicator's headline figures from the newest build in `out`, if there is one."""
+    import csv
+
+    builds = sorted(p for p in out.glob("*/results.csv") if p.parent.name[:4].isdigit())
+    if not builds:
+        return [f"Latest values: none yet (no build in {out}/)"]
+    latest = builds[-1]
+    with latest.open(newline="", encoding="utf-8") as handle:
+        rows = [
+            r
+            for r in csv.DictReader(handle)
+            if r["indicator_id"] == indicator_id and not r["breakdown"]
+        ]
+    lines = [f"Latest values ({latest.parent.name}, from {latest}):"]
+    for row in rows:
+        shown = row["value"] or row["status"]
+        if row["value"] and row["unit"] == "percent":
+            shown = f"{float(row['value']):.1f}%  ({row['numerator']} of {row['denominator']})"
+        lines.append(f"  {row['area']:<22} {shown}")
+    return lines
 
 
 @app.command()

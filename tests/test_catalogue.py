@@ -173,3 +173,37 @@ def test_missing_top_level_key(tmp_path: Path, key: str) -> None:
     text = MINIMAL.replace(f"\n{key}:", f"\nx_{key}:")
     errors = check(tmp_path, text)
     assert "schema-missing" in {code for _, code in errors}
+
+
+def test_unknown_comparator_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "comparators.csv").write_text(
+        "measure,area,period,value,unit,source\nsw_turnover,England,2024,13.9,percent,DfE\n"
+    )
+    text = add_after(MINIMAL, "polarity: neither", "comparator: sw_turnovr")
+    assert check(tmp_path, text) == [
+        (line_of(text, "comparator: sw_turnovr"), "unknown-comparator")
+    ]
+
+
+def test_a_rate_needs_the_population_of_every_local_authority(tmp_path: Path) -> None:
+    text = MINIMAL.replace("kind: count\n", "kind: rate\n").replace(
+        "unit: count", "unit: rate_per_10000"
+    )
+    assert [code for _, code in check(tmp_path, text)] == ["population-missing"]
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "population.csv").write_text(
+        "area_code,year,population_0_17\nE06000001,2024,21090\n"
+    )
+    assert check(tmp_path, text) == []
+
+
+def test_measure_kinds_check_their_columns(tmp_path: Path) -> None:
+    text = add_after(MINIMAL, "filter: outcome = 'S47'", "shares_of: outcom")
+    text = add_after(text, "shares_of: outcom", "numerators: {Joint: \"jont = 'Yes'\"}")
+    text = add_after(text, "shares_of: outcom", "numerator: outcome = 'S47'")
+    text = text.replace("kind: count", "kind: proportion").replace("unit: count", "unit: percent")
+    assert sorted(check(tmp_path, text)) == [
+        (line_of(text, "shares_of: outcom"), "unknown-column"),
+        (line_of(text, "numerators: {Joint"), "unknown-column"),
+    ]

@@ -351,12 +351,51 @@ def agency_coverage(ctx: Context) -> list[Issue]:
     return issues
 
 
+def reference_data(ctx: Context) -> list[Issue]:
+    """Comparators and populations the catalogue relies on are in reference/ beside it."""
+    import csv
+    from pathlib import Path
+
+    folder = Path(ctx.source.file).resolve().parent / "reference"
+    issues: list[Issue] = []
+    paths = list(_indicator_paths(ctx.catalogue))
+    if any(isinstance(i.measure, RateMeasure) for _, i in paths):
+        population = folder / "population.csv"
+        codes: set[str] = set()
+        if population.is_file():
+            with population.open(newline="", encoding="utf-8") as handle:
+                codes = {row.get("area_code", "") for row in csv.DictReader(handle)}
+        for n, la in enumerate(ctx.catalogue.local_authorities):
+            if la.code not in codes:
+                issues.append(
+                    ctx.issue(
+                        "population-missing",
+                        f"rates per 10,000 need the child population of {la.name} ({la.code}), "
+                        f"which is not in {population}",
+                        ("local_authorities", n),
+                        "Add its ONS mid-year estimate (children aged 0 to 17) to population.csv.",
+                    )
+                )
+    comparators = folder / "comparators.csv"
+    known: set[str] = set()
+    if comparators.is_file():
+        with comparators.open(newline="", encoding="utf-8") as handle:
+            known = {row.get("measure", "") for row in csv.DictReader(handle)}
+    for path, indicator in paths:
+        if indicator.comparator and indicator.comparator not in known:
+            issues.append(
+                _unknown(ctx, "comparator", indicator.comparator, (*path, "comparator"), known)
+            )
+    return issues
+
+
 DEFAULT_RULES: tuple[RuleFn, ...] = (
     unique_ids,
     references,
     measures,
     return_rules,
     agency_coverage,
+    reference_data,
 )
 
 

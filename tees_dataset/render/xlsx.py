@@ -1,4 +1,4 @@
-"""The dataset workbook for analysts: a sheet per aim or enabler, and every row of results."""
+"""The dataset workbook for analysts: readable without the pack, and every row of results."""
 
 from __future__ import annotations
 
@@ -6,54 +6,116 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
 
+from tees_dataset.catalogue.explain import formula
 from tees_dataset.catalogue.models import Catalogue
-from tees_dataset.render.context import format_value
+from tees_dataset.render.context import SYMBOL_MEANING, SYMBOLS, UNIT_WORDS
 from tees_dataset.returns.workbook import safe_cell_text
+
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
 def _clean(value: Any) -> Any:
     return safe_cell_text(value) if isinstance(value, str) else value
 
 
+def _shown(row: dict[str, Any] | None) -> Any:
+    """The number, or the GSS symbol that stands in for it."""
+    if row is None:
+        return SYMBOLS["missing"]
+    if row["status"] != "ok" or row["value"] is None:
+        return SYMBOLS.get(row["status"], SYMBOLS["missing"])
+    return row["value"]
+
+
+def _header(ws: Worksheet, row: int, values: list[str]) -> None:
+    for column, value in enumerate(values, start=1):
+        cell = ws.cell(row=row, column=column, value=value)
+        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def write_dataset_workbook(
     catalogue: Catalogue,
     results: list[dict[str, Any]],
-    columns: list[str],
+    trend: list[dict[str, Any]],
     area_names: list[str],
     path: Path,
+    *,
+    quarter: str,
+    marking: str,
 ) -> None:
     wb = Workbook()
-    first = wb.active
-    assert first is not None
-    wb.remove(first)
+    about = wb.active
+    assert about is not None
+    about.title = "About"
+    for line in ([marking] if marking else []) + [
+        f"{catalogue.title}: {quarter}",
+        f"Catalogue version {catalogue.version}.",
+        "One sheet per aim and enabler holds each indicator's headline figure for every area; "
+        "Breakdowns, Trend and All results hold the rest.",
+        "Percentages are 0 to 100. Partnership and Tees figures pool their local authorities' "
+        "numerators and denominators.",
+        *(f"{symbol}: {meaning}" for symbol, meaning in SYMBOL_MEANING.items()),
+    ]:
+        about.append([line])
+    about["A1"].font = Font(bold=True, size=12)
+    about.column_dimensions["A"].width = 120
+
     headline = {(r["indicator_id"], r["area"]): r for r in results if r["breakdown"] == ""}
     for aim in catalogue.aims:
-        ws = wb.create_sheet(f"{aim.label}"[:31])
+        ws = wb.create_sheet(aim.label[:31])
         ws.append([f"{aim.label}: {aim.title}"])
         ws["A1"].font = Font(bold=True, size=12)
-        ws.append(["Indicator", "Title", "Unit", *area_names])
-        for cell in ws[2]:
-            cell.font = Font(bold=True)
+        _header(
+            ws, 2, ["Indicator", "Title", "Unit", *area_names, "Definition", "Formula", "Notes"]
+        )
         for objective in aim.objectives:
-            for indicator in objective.indicators:
-                shown = []
-                for area in area_names:
-                    row = headline.get((indicator.id, area))
-                    if row is None or row["status"] != "ok":
-                        shown.append(
-                            format_value(None, indicator.unit, row["status"] if row else "missing")
-                        )
-                    else:
-                        shown.append(row["value"])
-                ws.append([_clean(indicator.id), _clean(indicator.title), indicator.unit, *shown])
-        ws.column_dimensions["B"].width = 60
+            for ind in objective.indicators:
+                values = [_shown(headline.get((ind.id, area))) for area in area_names]
+                notes = ind.notes + (" Proposed indicator." if ind.status == "proposed" else "")
+                ws.append([_clean(ind.id), _clean(ind.title), UNIT_WORDS[ind.unit], *values,
+                           _clean(ind.definition), _clean(formula(ind.measure)), _clean(notes.strip())])  # fmt: skip
+        ws.column_dimensions["B"].width = 50
+        for letter in ("E", "F", "G", "H", "I", "J", "K"):
+            ws.column_dimensions[letter].width = 12
         ws.freeze_panes = "D3"
+
+    ws = wb.create_sheet("Breakdowns")
+    _header(ws, 1, ["Indicator", "Breakdown", "Value", *area_names])
+    by_breakdown: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in results:
+        if r["breakdown"]:
+            by_breakdown.setdefault((r["indicator_id"], r["breakdown"], r["breakdown_value"]), {})[
+                r["area"]
+            ] = r
+    for (ind_id, name, value), areas in by_breakdown.items():
+        ws.append(
+            [
+                _clean(ind_id),
+                _clean(name),
+                _clean(value),
+                *[_shown(areas.get(a)) for a in area_names],
+            ]
+        )
+    ws.freeze_panes = "D2"
+
+    ws = wb.create_sheet("Trend")
+    quarters = sorted({r["quarter"] for r in trend})
+    _header(ws, 1, ["Indicator", "Area", *quarters])
+    series: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in trend:
+        series.setdefault((r["indicator_id"], r["area"]), {})[r["quarter"]] = r
+    for (ind_id, area), by_quarter in series.items():
+        ws.append([_clean(ind_id), _clean(area), *[_shown(by_quarter.get(q)) for q in quarters]])
+    ws.freeze_panes = "C2"
+
     ws = wb.create_sheet("All results")
-    ws.append(columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
+    columns = list(results[0]) if results else []
+    _header(ws, 1, columns)
     for row in results:
         ws.append([_clean(row[c]) for c in columns])
     ws.freeze_panes = "A2"
