@@ -149,6 +149,49 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
 TREND_QUARTERS = 8
 
 
+def write_validation_reports(catalogue: Catalogue, returns: Any, folder: Path) -> None:
+    """validation.json, validation.xlsx and feedback/ into `folder` (which may be staging)."""
+    from tees_dataset.returns.feedback import (
+        write_agency_feedback,
+        write_validation_json,
+        write_validation_xlsx,
+    )
+
+    write_validation_json(catalogue, returns, folder / "validation.json")
+    write_validation_xlsx(catalogue, returns, folder / "validation.xlsx")
+    write_agency_feedback(catalogue, returns, folder / "feedback")
+
+
+def run_validate(
+    loaded: LoadedCatalogue, quarter: Quarter, returns_dir: Path, out_dir: Path
+) -> tuple[Any, Path]:
+    """Validate a quarter and refresh only the validation reports in `<out>/<quarter>/`.
+
+    Each report is written beside its final place and renamed over it, under the output
+    lock, so a pack already built there is never touched or half-overwritten.
+    """
+    from tees_dataset.returns import load_quarter
+
+    catalogue = loaded.catalogue
+    if catalogue is None:
+        raise BuildError("the catalogue has errors; run `tees-dataset check`", ExitCode.USAGE)
+    returns = load_quarter(catalogue, quarter, returns_dir)
+    final = out_dir / str(quarter)
+    with output_lock(out_dir):
+        _recover(out_dir, str(quarter))
+        staging = out_dir / f".staging-{quarter}-{os.getpid()}"
+        staging.mkdir(parents=True)
+        try:
+            write_validation_reports(catalogue, returns, staging)
+            final.mkdir(parents=True, exist_ok=True)
+            for name in ("validation.json", "validation.xlsx"):
+                (staging / name).replace(final / name)
+            _swap_into_place(staging / "feedback", final / "feedback")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return returns, final
+
+
 @dataclass
 class Figures:
     """A quarter's figures with their history: what every output is made from."""
@@ -236,21 +279,14 @@ def _build_into(
     from tees_dataset.compute import areas
     from tees_dataset.render.context import CompletenessRow, build_context
     from tees_dataset.render.xlsx import write_dataset_workbook
-    from tees_dataset.returns.feedback import (
-        summary,
-        write_agency_feedback,
-        write_validation_json,
-        write_validation_xlsx,
-    )
+    from tees_dataset.returns.feedback import summary
 
     quarter = str(options.quarter)
     figures = compute_figures(catalogue, loaded, options)
     returns = figures.returns
     if not returns.folder.is_dir():
         log.warning("no returns folder %s: every figure will be missing", returns.folder)
-    write_validation_json(catalogue, returns, staging / "validation.json")
-    write_validation_xlsx(catalogue, returns, staging / "validation.xlsx")
-    write_agency_feedback(catalogue, returns, staging / "feedback")
+    write_validation_reports(catalogue, returns, staging)
     _write_results_csv(figures.results, staging / "results.csv")
     _write_results_csv(figures.trend, staging / "trend.csv")
     rows = figures.results.to_dicts()

@@ -216,29 +216,39 @@ def sample(
 def validate(
     quarter: QuarterOpt,
     returns: ReturnsOpt = Path("sample_returns"),
+    out: OutOpt = Path("out"),
     catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
 ) -> None:
-    """Validate a quarter's returns and print a summary per agency; exit 1 when any has errors.
+    """Validate a quarter's returns: a summary per agency, and the feedback reports.
 
-    Example: tees-dataset validate --quarter 2024Q3
+    Writes validation.xlsx, validation.json and feedback/<agency>-<quarter>-feedback.xlsx
+    (each agency's own issues, to send back) into <out>/<quarter>/, leaving any pack there
+    untouched. Exit 0 when every return was received and valid, 1 otherwise.
+
+    Example: tees-dataset validate --quarter 2024Q3 --returns returns/
     """
-    from tees_dataset.returns import load_quarter
+    from tees_dataset.build import BuildError, run_validate
     from tees_dataset.returns.feedback import summary
 
     q = _quarter(quarter)
-    cat = _catalogue(catalogue).catalogue
-    loaded = load_quarter(cat, q, returns)
-    if not loaded.folder.is_dir():
-        _fail(f"no returns folder {loaded.folder}", 1)
-    for issue in loaded.issues:
+    loaded = _catalogue(catalogue)
+    assert loaded.catalogue is not None
+    if not (returns / str(q)).is_dir():
+        _fail(f"no returns folder {returns / str(q)}: put each agency's workbook there", 1)
+    try:
+        checked, folder = run_validate(loaded, q, returns, out)
+    except BuildError as exc:
+        _fail(str(exc), exc.code)
+    for issue in checked.issues:
         typer.echo(str(issue), err=True)
-    for row in summary(cat, loaded):
+    rows = summary(loaded.catalogue, checked)
+    for row in rows:
         typer.echo(
             f"{row['agency_name']}: {row['return_title']}: {row['status']}, "
             f"{row['errors']} error(s), {row['warnings']} warning(s)"
         )
-    bad = any(r["status"] != "received" for r in summary(cat, loaded))
-    raise typer.Exit(1 if bad else 0)
+    typer.echo(f"Reports in {folder}: validation.xlsx, validation.json, feedback/")
+    raise typer.Exit(1 if any(r["status"] != "received" for r in rows) else 0)
 
 
 @app.command()

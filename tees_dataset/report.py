@@ -51,6 +51,9 @@ class Issue:
     # True when `value` may hold a pseudonymous child reference: it is then shown only in
     # the agency's own feedback, never in logs, packs or shared reports.
     personal: bool = False
+    # The row's pseudonymous child reference, so an agency can find the record: personal, so it
+    # is shown only in the agency's own feedback.
+    record: str | None = None
 
     def __str__(self) -> str:
         where = str(self.location)
@@ -62,8 +65,10 @@ class Issue:
     def to_dict(self, *, include_personal: bool = False) -> dict[str, Any]:
         data = asdict(self)
         data["level"] = self.level.value
-        if self.personal and not include_personal:
-            data["value"] = None
+        if not include_personal:
+            data["record"] = None
+            if self.personal:
+                data["value"] = None
         return data
 
 

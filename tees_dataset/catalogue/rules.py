@@ -251,8 +251,30 @@ def measures(ctx: Context) -> list[Issue]:
         for k, column in enumerate(measure.breakdown):
             if not _has(spec, column):
                 issues.append(_unknown_column(ctx, column, (*mpath, "breakdown", k), spec))
+            else:
+                issues += _groupable(ctx, spec, column, (*mpath, "breakdown", k))
         issues += _measure_specifics(ctx, measure, mpath, spec)
     return issues
+
+
+GROUPABLE_IMPLICIT = frozenset({"agency", "sector", AREA_COLUMN})
+
+
+def _groupable(ctx: Context, spec: ReturnSpec, column: str, path: Path_) -> list[Issue]:
+    """Breakdowns and shares group by code lists or whole numbers: free text from a return
+    would turn every spelling into a row of the pack."""
+    col = spec.column(column)
+    if column in GROUPABLE_IMPLICIT or (col is not None and col.type in ("code", "integer")):
+        return []
+    kind = col.type if col is not None else "implicit"
+    return [
+        ctx.issue(
+            "breakdown-not-a-code",
+            f"'{column}' is a {kind} column; breakdowns need a code list or whole numbers",
+            path,
+            "Break down by a column of type code (add a code list) or integer.",
+        )
+    ]
 
 
 def _measure_specifics(
@@ -267,6 +289,8 @@ def _measure_specifics(
         expressions += [(e, (*mpath, "numerators", k)) for k, e in measure.numerators.items()]
         if measure.shares_of:
             columns.append((measure.shares_of, (*mpath, "shares_of")))
+            if _has(spec, measure.shares_of):
+                issues += _groupable(ctx, spec, measure.shares_of, (*mpath, "shares_of"))
     elif isinstance(measure, RatioMeasure):
         expressions.append((measure.numerator, (*mpath, "numerator")))
         expressions.append((measure.denominator, (*mpath, "denominator")))

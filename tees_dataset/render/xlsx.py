@@ -12,14 +12,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tees_dataset.catalogue.explain import formula
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.render.context import SYMBOL_MEANING, SYMBOLS, UNIT_WORDS
-from tees_dataset.returns.workbook import safe_cell_text
+from tees_dataset.returns.workbook import append_row
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
-
-
-def _clean(value: Any) -> Any:
-    return safe_cell_text(value) if isinstance(value, str) else value
 
 
 def _shown(row: dict[str, Any] | None) -> Any:
@@ -61,14 +57,14 @@ def write_dataset_workbook(
         "numerators and denominators.",
         *(f"{symbol}: {meaning}" for symbol, meaning in SYMBOL_MEANING.items()),
     ]:
-        about.append([line])
+        append_row(about, [line])
     about["A1"].font = Font(bold=True, size=12)
     about.column_dimensions["A"].width = 120
 
     headline = {(r["indicator_id"], r["area"]): r for r in results if r["breakdown"] == ""}
     for aim in catalogue.aims:
         ws = wb.create_sheet(aim.label[:31])
-        ws.append([f"{aim.label}: {aim.title}"])
+        append_row(ws, [f"{aim.label}: {aim.title}"])
         ws["A1"].font = Font(bold=True, size=12)
         _header(
             ws, 2, ["Indicator", "Title", "Unit", *area_names, "Definition", "Formula", "Notes"]
@@ -77,8 +73,8 @@ def write_dataset_workbook(
             for ind in objective.indicators:
                 values = [_shown(headline.get((ind.id, area))) for area in area_names]
                 notes = ind.notes + (" Proposed indicator." if ind.status == "proposed" else "")
-                ws.append([_clean(ind.id), _clean(ind.title), UNIT_WORDS[ind.unit], *values,
-                           _clean(ind.definition), _clean(formula(ind.measure)), _clean(notes.strip())])  # fmt: skip
+                append_row(ws, [ind.id, ind.title, UNIT_WORDS[ind.unit], *values,
+                           ind.definition, formula(ind.measure), notes.strip()])  # fmt: skip
         ws.column_dimensions["B"].width = 50
         for letter in ("E", "F", "G", "H", "I", "J", "K"):
             ws.column_dimensions[letter].width = 12
@@ -93,13 +89,14 @@ def write_dataset_workbook(
                 r["area"]
             ] = r
     for (ind_id, name, value), areas in by_breakdown.items():
-        ws.append(
+        append_row(
+            ws,
             [
-                _clean(ind_id),
-                _clean(name),
-                _clean(value),
+                ind_id,
+                name,
+                value,
                 *[_shown(areas.get(a)) for a in area_names],
-            ]
+            ],
         )
     ws.freeze_panes = "D2"
 
@@ -110,14 +107,14 @@ def write_dataset_workbook(
     for r in trend:
         series.setdefault((r["indicator_id"], r["area"]), {})[r["quarter"]] = r
     for (ind_id, area), by_quarter in series.items():
-        ws.append([_clean(ind_id), _clean(area), *[_shown(by_quarter.get(q)) for q in quarters]])
+        append_row(ws, [ind_id, area, *[_shown(by_quarter.get(q)) for q in quarters]])
     ws.freeze_panes = "C2"
 
     ws = wb.create_sheet("All results")
     columns = list(results[0]) if results else []
     _header(ws, 1, columns)
     for row in results:
-        ws.append([_clean(row[c]) for c in columns])
+        append_row(ws, [row[c] for c in columns])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     wb.save(path)

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Literal
@@ -16,7 +16,7 @@ import polars as pl
 from tees_dataset.catalogue.models import Agency, Catalogue
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
-from tees_dataset.returns.read import ReturnFileError, Workbook
+from tees_dataset.returns.read import ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.validate import validate_sheet
 from tees_dataset.returns.workbook import AREA_COLUMN, TOOL_MARK
 
@@ -204,6 +204,24 @@ def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> Q
     return QuarterReturns(quarter, folder, files, frames, status)
 
 
+BLANK_CODES = frozenset({"V-REQUIRED", "V-AREA"})
+
+
+def _explain_blanks(path: Path, sheet: str, issues: list[Issue]) -> list[Issue]:
+    """A blank that is really a merged cell or an unsaved formula says so."""
+    blanks = {i.location.cell for i in issues if i.code in BLANK_CODES and i.value is None}
+    causes = blank_cell_causes(path, sheet, {c for c in blanks if c})
+    if not causes:
+        return issues
+    out = []
+    for issue in issues:
+        cause = causes.get(issue.location.cell or "") if issue.code in BLANK_CODES else None
+        if cause:
+            issue = replace(issue, message=f"{issue.message}: {cause[0]}", fix=cause[1])
+        out.append(issue)
+    return out
+
+
 def _read_return(
     workbook: Workbook,
     return_id: str,
@@ -238,7 +256,7 @@ def _read_return(
     try:
         raw = workbook.raw_sheet(spec.sheet)
     except ReturnFileError as exc:
-        result.issues.append(exc.issue)
+        result.issues.append(replace(exc.issue, agency=agency.id, return_id=spec.id))
         return None
     try:
         checked = validate_sheet(raw, spec, catalogue, agency, quarter, name)
@@ -256,7 +274,7 @@ def _read_return(
             )
         )
         return None
-    result.issues.extend(checked.issues)
+    result.issues.extend(_explain_blanks(workbook.path, spec.sheet, checked.issues))
     if checked.rejected or checked.frame is None:
         return None
     # Child references stop here: nothing downstream of validation ever sees them.

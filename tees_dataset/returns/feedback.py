@@ -14,25 +14,23 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.report import Issue
 from tees_dataset.returns import QuarterReturns
-from tees_dataset.returns.workbook import safe_cell_text
+from tees_dataset.returns.workbook import append_row
 
 DETAIL_COLUMNS = ("agency", "file", "sheet", "cell", "level", "code", "message", "fix", "value")
+# The agency's own feedback also names the record (its pseudonymous child reference).
+FEEDBACK_COLUMNS = (*DETAIL_COLUMNS, "record")
 
 
 def _row(issue: Issue, *, include_personal: bool) -> list[Any]:
     data = issue.to_dict(include_personal=include_personal)
     loc = issue.location
-    return [
-        issue.agency or "",
-        loc.file,
-        loc.sheet or "",
-        loc.cell or "",
-        data["level"],
-        issue.code,
-        issue.message,
-        issue.fix,
-        data["value"] or "",
-    ]
+    row = [
+        issue.agency or "", loc.file, loc.sheet or "", loc.cell or "", data["level"],
+        issue.code, issue.message, issue.fix, data["value"] or "",
+    ]  # fmt: skip
+    if include_personal:
+        row.append(data["record"] or "")
+    return row
 
 
 def summary(catalogue: Catalogue, returns: QuarterReturns) -> list[dict[str, Any]]:
@@ -75,7 +73,7 @@ def _sheet(ws: Worksheet, header: tuple[str, ...], rows: list[list[Any]]) -> Non
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([safe_cell_text(v) if isinstance(v, str) else v for v in row])
+        append_row(ws, row)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     for column, width in zip("ABCDEFGHI", (22, 28, 22, 8, 9, 12, 60, 60, 24), strict=False):
@@ -133,7 +131,9 @@ def write_agency_feedback(
             [[r["return_title"], r["status"], r["errors"], r["warnings"]] for r in expected],
         )
         _sheet(
-            wb.create_sheet("Issues"), DETAIL_COLUMNS, [_row(i, include_personal=True) for i in own]
+            wb.create_sheet("Issues"),
+            FEEDBACK_COLUMNS,
+            [_row(i, include_personal=True) for i in own],
         )
         path = folder / f"{agency.id}-{returns.quarter}-feedback.xlsx"
         wb.save(path)

@@ -28,8 +28,10 @@ class ReturnFileError(Exception):
         self.issue = issue
 
 
-def _fail(path: Path, code: str, message: str, fix: str) -> ReturnFileError:
-    return ReturnFileError(Issue(Level.ERROR, code, message, Location(path.name), fix))
+def _fail(
+    path: Path, code: str, message: str, fix: str, sheet: str | None = None
+) -> ReturnFileError:
+    return ReturnFileError(Issue(Level.ERROR, code, message, Location(path.name, sheet=sheet), fix))
 
 
 def inspect_file(path: Path) -> None:
@@ -100,6 +102,7 @@ class RawSheet:
 
     frame: pl.DataFrame
     letters: tuple[str, ...]
+    visible: bool = True
 
 
 class Workbook:
@@ -149,16 +152,18 @@ class Workbook:
                 "sheet-unreadable",
                 f"the sheet '{name}' cannot be read: {_first_line(exc)}",
                 "Open the workbook in Excel, check the sheet, save and resend.",
+                sheet=name,
             ) from exc
         if frame.height > MAX_ROWS:
             raise _fail(
                 self.path,
                 "too-many-rows",
-                f"the sheet '{name}' has over {MAX_ROWS:,} rows",
+                f"the sheet has over {MAX_ROWS:,} rows, more than a return can hold",
                 "Check for rows filled down by accident; delete them and resend.",
+                sheet=name,
             )
         letters = tuple(column_letter(c.absolute_index) for c in columns)
-        return RawSheet(frame, letters)
+        return RawSheet(frame, letters, visible=str(sheet.visible) == "visible")
 
 
 def column_letter(index: int) -> str:
@@ -174,3 +179,37 @@ def column_letter(index: int) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else exc.__class__.__name__
+
+
+def blank_cell_causes(path: Path, sheet: str, cells: set[str]) -> dict[str, tuple[str, str]]:
+    """Why cells read as blank, where the workbook says: a formula whose result was never
+    saved, or part of a merged range. Only asked when there are blank cells to explain."""
+    if not cells or path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    from openpyxl import load_workbook
+    from openpyxl.utils.cell import range_boundaries
+
+    try:
+        ws = load_workbook(path, data_only=False)[sheet]
+    except Exception:
+        return {}
+    causes: dict[str, tuple[str, str]] = {}
+    for merged in ws.merged_cells.ranges:
+        min_col, min_row, max_col, max_row = range_boundaries(str(merged))
+        for row in range(min_row, max_row + 1):
+            for col in range(min_col, max_col + 1):
+                ref = f"{column_letter(col - 1)}{row}"
+                if ref in cells:
+                    causes[ref] = (
+                        f"it is part of the merged cells {merged}",
+                        "Unmerge the cells and fill in the value on every row.",
+                    )
+    for ref in cells - causes.keys():
+        value = ws[ref].value
+        if isinstance(value, str) and value.startswith("="):
+            causes[ref] = (
+                "it holds a formula whose result was not saved in the file",
+                "Open the workbook in Excel so it calculates, save it, and resend (or paste "
+                "the values in place of the formulas).",
+            )
+    return causes

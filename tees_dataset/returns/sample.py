@@ -13,7 +13,7 @@ from tees_dataset.calendar import is_working_day
 from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.returns.template import DATE_FORMAT, build_template
-from tees_dataset.returns.workbook import default_file_name, safe_cell_text, sheet_columns
+from tees_dataset.returns.workbook import default_file_name, keep_as_text, sheet_columns
 
 Row = dict[str, Any]
 
@@ -445,9 +445,8 @@ def _fill(ws: Any, spec: ReturnSpec, rows: Iterable[Row], la_names: dict[str, st
             value = row.get(column.name)
             if column.name == "local_authority" and value is not None:
                 value = la_names.get(value, value)
-            cell = ws.cell(
-                row=r, column=c, value=safe_cell_text(value) if isinstance(value, str) else value
-            )
+            cell = ws.cell(row=r, column=c, value=value)
+            keep_as_text(cell)
             if isinstance(value, dt.date):
                 cell.number_format = DATE_FORMAT
 

@@ -22,7 +22,8 @@ from tees_dataset.returns.workbook import (
     LISTS_SHEET,
     META_SHEET,
     TOOL_MARK,
-    safe_cell_text,
+    append_row,
+    keep_as_text,
     sheet_columns,
 )
 
@@ -90,7 +91,7 @@ def _write_guidance(
     ws.append(["Safeguarding dataset return", ""])
     ws["A1"].font = Font(bold=True, size=14)
     for label, text in rows:
-        ws.append([label, safe_cell_text(text)])
+        append_row(ws, [label, text])
     for row in ws.iter_rows(min_row=2):
         row[0].font = Font(bold=True)
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
@@ -127,7 +128,7 @@ def _write_lists(ws: Worksheet, catalogue: Catalogue, agency: Agency) -> dict[st
         letter = get_column_letter(index)
         ws.cell(row=1, column=index, value=list_id)
         for row, value in enumerate(values, start=2):
-            ws.cell(row=row, column=index, value=safe_cell_text(value))
+            keep_as_text(ws.cell(row=row, column=index, value=value))
         ranges[list_id] = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(values) + 1}"
     return ranges
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from typing import Any
 
@@ -96,6 +97,15 @@ def validate_sheet(
             ],
         )
     issues: list[Issue] = []
+    if not raw.visible:
+        issues.append(
+            where.issue(
+                Level.WARNING,
+                "V-SHEET-HIDDEN",
+                "the sheet is hidden; it was read all the same",
+                "Unhide the sheet (right-click a sheet tab › Unhide) so what you send is what we read.",
+            )
+        )
     mapping = _map_columns(raw, header_index, columns, agency, where, issues)
     if any(i.level is Level.ERROR for i in issues):
         return SheetResult(None, issues)
@@ -108,7 +118,21 @@ def validate_sheet(
     issues += _schema_issues(frame, spec, catalogue, quarter, letters, where, issues)
     issues += _rule_issues(_with_quarter(frame, quarter), spec, letters, where)
     issues += _coverage_issues(frame, spec, catalogue, agency, where)
-    return SheetResult(frame, issues)
+    return SheetResult(frame, _with_records(issues, frame, spec))
+
+
+def _with_records(issues: list[Issue], frame: pl.DataFrame, spec: ReturnSpec) -> list[Issue]:
+    """Attach each row's child reference (personal) so the agency's feedback can name it."""
+    personal = next((c.name for c in spec.columns if c.personal), None)
+    if personal is None or frame.is_empty():
+        return issues
+    records = dict(frame.select(ROW, personal).iter_rows())
+    out = []
+    for issue in issues:
+        row = re.sub(r"^[A-Z]+", "", issue.location.cell or "")
+        record = records.get(int(row)) if row.isdigit() else None
+        out.append(replace(issue, record=record) if record else issue)
+    return out
 
 
 def _coverage_issues(

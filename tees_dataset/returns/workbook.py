@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
 
@@ -19,9 +20,18 @@ TOOL_MARK = "tees-dataset return"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell_text(value: str) -> str:
-    """Text written to a workbook that can never become a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+def keep_as_text(cell: Any) -> None:
+    """Text that looks like a formula is stored as text, and Excel is told to keep it so."""
+    if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def append_row(ws: Any, values: list[Any]) -> None:
+    """ws.append, but no text from a return (or anywhere) can become a formula."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        keep_as_text(cell)
 
 
 def normalise_header(text: str) -> str:
