@@ -52,6 +52,12 @@ class BuildOptions:
     out_dir: Path
     html: bool = False
     strict: bool = False
+    publish: bool = False
+
+    @property
+    def folder_name(self) -> str:
+        """`<quarter>`, or `<quarter>-published` for the publishable variant."""
+        return f"{self.quarter}-published" if self.publish else str(self.quarter)
 
 
 @dataclass
@@ -123,7 +129,7 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
     catalogue = loaded.catalogue
     if catalogue is None:
         raise BuildError("the catalogue has errors; run `tees-dataset check`", ExitCode.USAGE)
-    quarter = str(options.quarter)
+    quarter = options.folder_name
     started = dt.datetime.now(dt.UTC)
     with output_lock(options.out_dir):
         _recover(options.out_dir, quarter)
@@ -202,6 +208,12 @@ class Figures:
     files: list[Any]  # every FileResult read, history included
 
 
+def partnership_areas(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Partnership area names and the names of the authorities that add up to them."""
+    names = {la.id: la.name for la in catalogue.local_authorities}
+    return {p.id: [names[la] for la in p.local_authorities] for p in catalogue.partnerships}
+
+
 def reference_dir(loaded: LoadedCatalogue) -> Path:
     """Reference data the analyst updates lives in reference/ beside the catalogue."""
     return loaded.path.resolve().parent / "reference"
@@ -247,6 +259,11 @@ def compute_figures(
         )
         for q, data in datas.items()
     }
+    if options.publish:
+        from tees_dataset.compute.suppress import suppress
+
+        groups = partnership_areas(catalogue)
+        results = {q: suppress(r, groups) for q, r in results.items()}
     current = add_changes(
         results[options.quarter],
         results.get(options.quarter.shift(-1)),
@@ -269,6 +286,15 @@ def compute_figures(
     return Figures(loaded_returns[options.quarter], current, trend, files)
 
 
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def _build_into(
     catalogue: Catalogue,
     loaded: LoadedCatalogue,
@@ -277,7 +303,7 @@ def _build_into(
     started: dt.datetime,
 ) -> BuildOutcome:
     from tees_dataset.compute import areas
-    from tees_dataset.render.context import CompletenessRow, build_context
+    from tees_dataset.render.context import MARKING, CompletenessRow, SourceFile, build_context
     from tees_dataset.render.xlsx import write_dataset_workbook
     from tees_dataset.returns.feedback import summary
 
@@ -286,43 +312,59 @@ def _build_into(
     returns = figures.returns
     if not returns.folder.is_dir():
         log.warning("no returns folder %s: every figure will be missing", returns.folder)
-    write_validation_reports(catalogue, returns, staging)
+    if not options.publish:  # validation reports are internal: never in the publishable set
+        write_validation_reports(catalogue, returns, staging)
     _write_results_csv(figures.results, staging / "results.csv")
     _write_results_csv(figures.trend, staging / "trend.csv")
     rows = figures.results.to_dicts()
+    trend = figures.trend.to_dicts()
 
     returns_summary = summary(catalogue, returns)
-    completeness = [
-        CompletenessRow(r["agency_name"], r["return_title"], r["status"], r["errors"])
-        for r in returns_summary
-    ]
-    contexts = [
-        build_context(
-            catalogue,
-            p,
-            options.quarter,
-            rows,
-            [
-                c
-                for c, r in zip(completeness, returns_summary, strict=True)
-                if _agency_serves(catalogue, r["agency"], p.local_authorities)
-            ],
-            tool_version=__version__,
-            produced=started,
+    agency_names = {a.id: a.name for a in catalogue.agencies}
+    sources = [
+        SourceFile(
+            f.path.parent.name,
+            f.path.name,
+            agency_names.get(f.agency_id or "", "unidentified"),
+            f.sha256,
         )
-        for p in catalogue.partnerships
+        for f in figures.files
+        if f.sha256
     ]
+    comparators = _read_csv(reference_dir(loaded) / "comparators.csv")
+    contexts = []
+    for partnership in catalogue.partnerships:
+        completeness = [
+            CompletenessRow(
+                r["agency_name"],
+                r["return_title"],
+                r["status"],
+                r["errors"],
+                r["received"],
+                r["late"],
+                r["comment"],
+            )
+            for r in returns_summary
+            if _agency_serves(catalogue, r["agency"], partnership.local_authorities)
+        ]
+        contexts.append(
+            build_context(
+                catalogue, partnership, options.quarter, rows, completeness,
+                tool_version=__version__, produced=started, trend=trend, comparators=comparators,
+                sources=sources, published=options.publish,
+            )
+        )  # fmt: skip
     log.info("rendering %d packs", len(contexts))
     _render_all(contexts, staging, html=options.html)
     area_names = [a.name for a in areas(catalogue)]
     write_dataset_workbook(
         catalogue,
         rows,
-        figures.trend.to_dicts(),
+        trend,
         area_names,
         staging / f"dataset-{quarter}.xlsx",
         quarter=quarter,
-        marking="OFFICIAL-SENSITIVE",
+        marking="" if options.publish else MARKING,
     )
 
     missing = [

@@ -123,6 +123,14 @@ def build(
             "--strict", help="Fail (exit 1, no outputs) when any return is missing or rejected."
         ),
     ] = False,
+    publish: Annotated[
+        bool,
+        typer.Option(
+            "--publish",
+            help="The publishable variant, into <out>/<quarter>-published/: small numbers "
+            "suppressed, no protective marking, no validation reports.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, compute and render everything for a quarter into <out>/<quarter>/.
 
@@ -136,7 +144,7 @@ def build(
 
     q = _quarter(quarter)
     loaded = _catalogue(catalogue)
-    options = BuildOptions(q, returns, out, html=html, strict=strict)
+    options = BuildOptions(q, returns, out, html=html, strict=strict, publish=publish)
     try:
         outcome = run_build(loaded, options)
     except BuildError as exc:

@@ -241,10 +241,17 @@ FIXTURE: dict[str, dict[str, Rows]] = {
 }  # fmt: skip
 
 
+# Free text from a return that must be printed as text: never markup, never a fetched file.
+HOSTILE_COMMENT = (
+    '<b>Bold</b> <img src="file:///etc/passwd" alt="x"> <a href="https://example.invalid">link</a>'
+)
+COMMENTS = {"hartlepool_csc": HOSTILE_COMMENT}
+
+
 def write_fixture(catalogue: Catalogue, returns_dir: Path) -> Path:
     folder = returns_dir / str(Q)
     for agency_id, rows in FIXTURE.items():
         agency = catalogue.agency(agency_id)
         assert agency is not None
-        write_return(catalogue, agency, Q, rows, folder)
+        write_return(catalogue, agency, Q, rows, folder, comment=COMMENTS.get(agency_id))
     return folder

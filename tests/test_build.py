@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -40,6 +41,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> tup
         app,
         [
             "build",
+            "--html",
             "--quarter",
             "2024Q3",
             "--returns",
@@ -190,3 +192,92 @@ def test_manifest_lists_inputs_with_checksums(built: tuple[Path, int, str]) -> N
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert len(manifest["catalogue"]["sha256"]) == 64
     assert manifest["quarter"] == "2024Q3"
+
+
+def _pages(pdf: Path) -> list[str]:
+    return [" ".join(page.extract_text().split()) for page in PdfReader(pdf).pages]
+
+
+@pytest.mark.parametrize("partnership", ["HSSCP", "STSCP"])
+def test_each_indicators_page_shows_the_figures_in_results_csv(
+    built: tuple[Path, int, str], catalogue: Catalogue, partnership: str
+) -> None:
+    from tees_dataset.render.context import format_value
+
+    folder, _, _ = built
+    pages = _pages(folder / f"{partnership}-2024Q3.pdf")
+    rows = [r for r in read_csv(folder / "results.csv") if not r["breakdown"]]
+    p = next(x for x in catalogue.partnerships if x.id == partnership)
+    las = [la.name for la in catalogue.local_authorities if la.id in p.local_authorities]
+    for _, _, ind in catalogue.indicators():
+        caption = f"{ind.id} in 2024Q3 ("  # the figures table's caption, only in its own section
+        found = [n for n, text in enumerate(pages) if caption in text]
+        assert found, f"{ind.id} is not in the {partnership} pack"
+        page = pages[found[0]][pages[found[0]].index(caption) :]
+        for area in [*las, partnership, "Tees"]:
+            (row,) = [r for r in rows if r["indicator_id"] == ind.id and r["area"] == area]
+            value = float(row["value"]) if row["value"] else None
+            shown = format_value(value, row["unit"], row["status"])
+            assert shown in page, (ind.id, area, shown)
+
+
+def test_free_text_from_a_return_is_printed_as_text(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    html = (folder / "HSSCP-2024Q3.html").read_text()
+    assert "&lt;b&gt;Bold&lt;/b&gt;" in html and "<b>Bold</b>" not in html
+    assert '<img src="file:///etc/passwd"' not in html
+    text = " ".join(_pages(folder / "HSSCP-2024Q3.pdf"))
+    assert "<b>Bold</b>" in text and "file:///etc/" in text  # shown, not followed
+    reader = PdfReader(folder / "HSSCP-2024Q3.pdf")
+    assert all(not page.images for page in reader.pages)  # no image was fetched and drawn
+
+
+def test_pack_structure_summary_and_appendix(built: tuple[Path, int, str]) -> None:
+    folder, _, _ = built
+    reader = PdfReader(folder / "HSSCP-2024Q3.pdf")
+
+    def flat(items: list[Any]) -> list[str]:
+        return [t for o in items for t in (flat(o) if isinstance(o, list) else [o.title])]
+
+    titles = flat(reader.outline)  # PDF bookmarks, from the headings
+    assert titles[:2] == [
+        "Hartlepool and Stockton-on-Tees Safeguarding Children Partnership",
+        "Contents",
+    ]
+    assert "3.2.1 Number of strategy discussions within 1 working day of referral" in titles
+    assert "Summary" in titles and "Appendix" in titles
+    text = " ".join(_pages(folder / "HSSCP-2024Q3.pdf"))
+    assert "Data completeness" in text and "Suggested key lines of enquiry" in text
+    assert "✘ rejected" not in text  # Redcar's rejection is not an HSSCP agency's
+    assert "July to September 2024 (2024/25 Q2)" in text
+    for digest in ("Data sources", "SHA-256"):
+        assert digest in text
+
+
+def test_publishable_variant(tmp_path: Path, catalogue: Catalogue) -> None:
+    write_fixture(catalogue, tmp_path / "returns")
+    result = CliRunner().invoke(
+        app,
+        ["build", "--quarter", "2024Q3", "--publish", "--returns", str(tmp_path / "returns"),
+         "--out", str(tmp_path / "out"), "--catalogue", str(ROOT / "indicators.yaml")],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    folder = tmp_path / "out" / "2024Q3-published"
+    rows = {
+        (r["indicator_id"], r["area"]): r
+        for r in read_csv(folder / "results.csv")
+        if not r["breakdown"]
+    }
+    # 3.2.1: Hartlepool 3 of 5 and Stockton 2 of 3 are small; HSSCP 5 of 8 too.
+    assert [rows[("3.2.1", a)]["status"] for a in ("Hartlepool", "Stockton-on-Tees", "HSSCP")] == [
+        "suppressed"
+    ] * 3
+    assert (
+        rows[("3.2.1", "Hartlepool")]["value"] == rows[("3.2.1", "Hartlepool")]["numerator"] == ""
+    )
+    # E1.1 Tees: 18 leavers of 290 is not small, and nothing beside it gives a small number away.
+    assert rows[("E1.1", "Tees")]["value"] == "6.2"
+    pages = _pages(folder / "HSSCP-2024Q3.pdf")
+    assert not any("OFFICIAL-SENSITIVE" in p for p in pages)
+    assert not (folder / "validation.json").exists() and not (folder / "feedback").exists()
+    assert (tmp_path / "out" / "2024Q3").exists() is False  # the internal build is separate

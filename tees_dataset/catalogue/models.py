@@ -287,11 +287,32 @@ class Aim(Model):
         return f"{self.kind.capitalize()} {number}"
 
 
+class PackSettings(Model):
+    """When the pack's summary calls a change notable."""
+
+    notable_change_points: float = Field(
+        default=5.0, gt=0, description="a percentage that moved by at least this many points"
+    )
+    notable_change_ratio: float = Field(
+        default=0.25, gt=0, description="a count or rate that moved by at least this fraction"
+    )
+    notable_change_minimum: float = Field(
+        default=10, ge=0, description="counts below this are too small to call a change notable"
+    )
+    notable_gap_points: float = Field(
+        default=10.0, gt=0, description="a partnership's authorities this many points apart"
+    )
+
+
 class Catalogue(Model):
     """The whole catalogue: the single source of truth for the dataset."""
 
     version: str = Field(description="catalogue version, shown on every pack")
     title: str
+    due_days: int = Field(
+        default=20, ge=0, description="returns are due this many days after the quarter ends"
+    )
+    pack: PackSettings = Field(default_factory=lambda: PackSettings())
     local_authorities: list[LocalAuthority] = Field(min_length=1)
     partnerships: list[Partnership] = Field(min_length=1)
     agencies: list[Agency] = Field(min_length=1)

@@ -6,14 +6,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
+from tees_dataset.catalogue.explain import formula
 from tees_dataset.catalogue.models import Catalogue, Indicator, Partnership
 from tees_dataset.quarter import Quarter
+from tees_dataset.render.chart import Series, describe, trend_svg
 
 MARKING = "OFFICIAL-SENSITIVE"
 SYMBOLS = {"missing": "x", "not_applicable": "z", "suppressed": "c"}
 SYMBOL_MEANING = {
     "x": "not available: a return was missing or rejected",
-    "z": "not applicable: nothing to measure (no cases in the denominator)",
+    "z": "not applicable: nothing to measure, or no meaning for this area",
     "c": "suppressed: a small number (1 to 5) that could identify a child",
 }
 UNIT_WORDS = {
@@ -27,6 +31,8 @@ POLARITY_WORDS = {
     "lower_is_better": "Lower is better",
     "neither": "Neither higher nor lower is better",
 }
+BREAKDOWN_TITLES = {"measure": "Measure", "part": "Part", "period": "Period", "sector": "Sector",
+                    "agency": "Agency"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,14 @@ class BreakdownTable:
 
 
 @dataclass(frozen=True)
+class TargetView:
+    text: str  # the target in words
+    verdict: str  # "Met", "Not met" or "Not yet judged"
+    symbol: str  # a symbol beside the word, never instead of it
+    detail: str
+
+
+@dataclass(frozen=True)
 class IndicatorView:
     id: str
     title: str
@@ -63,7 +77,11 @@ class IndicatorView:
     notes: str
     figures: list[tuple[str, Cell]]
     breakdowns: list[BreakdownTable] = field(default_factory=list)
-    target: str = ""
+    target: TargetView | None = None
+    comparators: str = ""
+    chart: Markup = field(default_factory=Markup)
+    chart_alt: str = ""
+    quality: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,34 @@ class CompletenessRow:
     return_title: str
     status: str
     errors: int
+    received: str = ""
+    late: bool = False
+    comment: str = ""
+
+    @property
+    def shown_status(self) -> str:
+        if self.status == "received" and self.late:
+            return "late"
+        return self.status
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A line of the summary: what, where, and the question it raises."""
+
+    indicator_id: str
+    title: str
+    text: str
+    enquiry: str
+    kind: str  # "concern" or "strength"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    quarter: str
+    file: str
+    agency: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -101,14 +147,30 @@ class PackContext:
     tool_version: str
     catalogue_version: str
     marking: str
+    published: bool
     area_names: list[str]
     aims: list[AimView]
     completeness: list[CompletenessRow]
+    concerns: list[Finding]
+    strengths: list[Finding]
     symbols: dict[str, str]
+    sources: list[SourceFile]
+    due_date: str
+    settings: dict[str, float]
+    definitions: list[tuple[str, str, str]]
 
     @property
     def title(self) -> str:
-        return f"{self.partnership_id} safeguarding dataset {self.quarter}"
+        suffix = " (published version)" if self.published else ""
+        return f"{self.partnership_id} safeguarding dataset {self.quarter}{suffix}"
+
+    @property
+    def missing_returns(self) -> list[CompletenessRow]:
+        return [c for c in self.completeness if c.status != "received"]
+
+    @property
+    def late_returns(self) -> list[CompletenessRow]:
+        return [c for c in self.completeness if c.status == "received" and c.late]
 
 
 def format_value(value: float | None, unit: str, status: str) -> str:
@@ -127,62 +189,6 @@ def _number(value: Any) -> str:
     if value is None:
         return ""
     return f"{value:,.1f}".removesuffix(".0")
-
-
-def build_context(
-    catalogue: Catalogue,
-    partnership: Partnership,
-    quarter: Quarter,
-    results: list[dict[str, Any]],
-    completeness: list[CompletenessRow],
-    *,
-    tool_version: str,
-    produced: dt.datetime,
-) -> PackContext:
-    """Everything a pack shows, from the tidy results rows (no personal data can be in them)."""
-    la_names = [
-        la.name for la in catalogue.local_authorities if la.id in partnership.local_authorities
-    ]
-    area_names = [*la_names, partnership.id, "Tees"]
-    by_key: dict[tuple[str, str], dict[str, Any]] = {}
-    breakdowns: dict[str, list[dict[str, Any]]] = {}
-    for row in results:
-        if row["breakdown"] == "":
-            by_key[(row["indicator_id"], row["area"])] = row
-        elif row["area"] in area_names:
-            breakdowns.setdefault(row["indicator_id"], []).append(row)
-    aims = []
-    for aim in catalogue.aims:
-        objectives = []
-        for objective in aim.objectives:
-            views = [
-                _indicator_view(
-                    catalogue, indicator, area_names, by_key, breakdowns.get(indicator.id, [])
-                )
-                for indicator in objective.indicators
-            ]
-            objectives.append(ObjectiveView(objective.id, objective.title, views))
-        aims.append(AimView(aim.id, aim.label, aim.title, objectives))
-    return PackContext(
-        partnership_id=partnership.id,
-        partnership_name=partnership.name,
-        quarter=str(quarter),
-        quarter_months=quarter.months_label,
-        quarter_dates=f"{quarter.start:%-d %B %Y} to {quarter.end:%-d %B %Y}",
-        financial_year_label=quarter.financial_year_label,
-        produced=f"{produced:%-d %B %Y, %H:%M}",
-        tool_version=tool_version,
-        catalogue_version=catalogue.version,
-        marking=MARKING,
-        area_names=area_names,
-        aims=aims,
-        completeness=completeness,
-        symbols=SYMBOL_MEANING,
-    )
-
-
-BREAKDOWN_TITLES = {"measure": "Measure", "part": "Part", "period": "Period", "sector": "Sector",
-                    "agency": "Agency"}  # fmt: skip
 
 
 def _change(value: Any, unit: str) -> str:
@@ -241,7 +247,7 @@ def _breakdown_tables(
             second_values = sorted({k[1] for k in cells})
             first_title, second_title = title.split(" by ", 1)
             tables.append(BreakdownTable(
-                f"{title}, {partnership_id}", f"{first_title} \\ {second_title}", second_values,
+                f"{title}, {partnership_id}", f"{first_title} \\\\ {second_title}", second_values,
                 [(f, [cells.get((f, c), "0") for c in second_values]) for f in first_values],
             ))  # fmt: skip
         else:
@@ -254,37 +260,305 @@ def _breakdown_tables(
     return tables
 
 
-def _target_text(indicator: Indicator) -> str:
+def _year_total(
+    trend: dict[tuple[str, str], dict[str, Any]], quarter: Quarter, area: str, ind: str
+) -> float | None:
+    values = []
+    for n in range(4):
+        row = trend.get((str(quarter.shift(-n)), area))
+        if (
+            row is None
+            or row["indicator_id"] != ind
+            or row["status"] != "ok"
+            or row["value"] is None
+        ):
+            return None
+        values.append(float(row["value"]))
+    return sum(values)
+
+
+def _target(
+    indicator: Indicator, headline: dict[str, Any] | None, trend: dict[tuple[str, str], dict[str, Any]],
+    quarter: Quarter, area: str,
+) -> TargetView | None:  # fmt: skip
     target = indicator.target
     if target is None:
-        return ""
+        return None
     unit = "%" if indicator.unit == "percent" else ""
     word = "at least" if target.direction == "at_least" else "at most"
-    per = " a year" if target.per == "year" else " a quarter"
-    return f"{word} {target.value:g}{unit}{per}" + (f" ({target.source})" if target.source else "")
+    text = f"{word} {target.value:g}{unit} a {target.per}" + (
+        f" ({target.source})" if target.source else ""
+    )
+    if target.per == "year":
+        value = _year_total(trend, quarter, area, indicator.id)
+        period = f"the four quarters to {quarter}"
+    else:
+        ok = headline is not None and headline["status"] == "ok"
+        value = float(headline["value"]) if ok and headline is not None else None
+        period = str(quarter)
+    if value is None:
+        return TargetView(text, "Not yet judged", "–", f"{area}: not enough figures for {period}.")
+    met = value >= target.value if target.direction == "at_least" else value <= target.value
+    shown = f"{value:,.1f}{unit}".replace(".0", "") if unit else f"{value:,.0f}"
+    return TargetView(
+        text, "Met" if met else "Not met", "✔" if met else "✘", f"{area}: {shown} in {period}."
+    )
 
 
-def _indicator_view(
+def _comparators(indicator: Indicator, comparators: list[dict[str, Any]], quarter: Quarter) -> str:
+    if not indicator.comparator:
+        return ""
+    rows = [
+        r
+        for r in comparators
+        if r["measure"] == indicator.comparator and int(r["period"]) <= quarter.year
+    ]
+    latest: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: int(r["period"])):
+        latest[row["area"]] = row
+    if not latest:
+        return ""
+    unit = "%" if indicator.unit == "percent" else ""
+    parts = [f"{area} {float(r['value']):.1f}{unit} ({r['period']})" for area, r in latest.items()]
+    source = next(iter(latest.values()))["source"]
+    return f"{'; '.join(parts)}. Source: {source}."
+
+
+def _quality_notes(
+    indicator: Indicator, figures: list[tuple[str, Cell]], notes: dict[str, str]
+) -> list[str]:
+    lines = []
+    missing = [area for area, cell in figures if cell.status == "missing"]
+    if missing:
+        lines.append(
+            f"Not available for {', '.join(missing)}: a return it needs was missing or rejected."
+        )
+    for area, note in notes.items():
+        if note:
+            lines.append(f"{area}: {note}")
+    return list(dict.fromkeys(lines))
+
+
+def _series(
+    indicator: Indicator,
+    trend: dict[tuple[str, str], dict[str, Any]],
+    quarters: list[str],
+    areas: list[str],
+) -> list[Series]:
+    out = []
+    for area in areas:
+        points = []
+        for q in quarters:
+            row = trend.get((q, area))
+            ok = row is not None and row["status"] == "ok" and row["value"] is not None
+            points.append((q, float(row["value"]) if ok and row is not None else None))
+        out.append(Series(area, points))
+    return out
+
+
+def build_context(
+    catalogue: Catalogue,
+    partnership: Partnership,
+    quarter: Quarter,
+    results: list[dict[str, Any]],
+    completeness: list[CompletenessRow],
+    *,
+    tool_version: str,
+    produced: dt.datetime,
+    trend: list[dict[str, Any]] | None = None,
+    comparators: list[dict[str, Any]] | None = None,
+    sources: list[SourceFile] | None = None,
+    published: bool = False,
+) -> PackContext:
+    """Everything a pack shows, from the tidy results rows (no personal data can be in them)."""
+    la_names = [
+        la.name for la in catalogue.local_authorities if la.id in partnership.local_authorities
+    ]
+    area_names = [*la_names, partnership.id, "Tees"]
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    breakdowns: dict[str, list[dict[str, Any]]] = {}
+    for row in results:
+        if row["breakdown"] == "":
+            by_key[(row["indicator_id"], row["area"])] = row
+        elif row["area"] in area_names:
+            breakdowns.setdefault(row["indicator_id"], []).append(row)
+    trend_rows = trend or []
+    quarters = sorted({r["quarter"] for r in trend_rows}) or [str(quarter)]
+    trend_by_indicator: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for row in trend_rows:
+        trend_by_indicator.setdefault(row["indicator_id"], {})[(row["quarter"], row["area"])] = row
+    aims = []
+    concerns: list[Finding] = []
+    strengths: list[Finding] = []
+    for aim in catalogue.aims:
+        objectives = []
+        for objective in aim.objectives:
+            views = []
+            for indicator in objective.indicators:
+                series_trend = trend_by_indicator.get(indicator.id, {})
+                figures = [(area, _cell(by_key.get((indicator.id, area)))) for area in area_names]
+                headline = by_key.get((indicator.id, partnership.id))
+                spec = catalogue.return_spec(indicator.source)
+                chart_title = f"{indicator.id} {indicator.title}, {quarters[0]} to {quarters[-1]}"
+                series = _series(
+                    indicator, series_trend, quarters, [partnership.id, "Tees", *la_names]
+                )
+                notes = {
+                    area: (by_key.get((indicator.id, area)) or {}).get("note", "")
+                    for area in area_names
+                }
+                target = _target(indicator, headline, series_trend, quarter, partnership.id)
+                view = IndicatorView(
+                    id=indicator.id,
+                    title=indicator.title,
+                    definition=indicator.definition,
+                    source=spec.title if spec else indicator.source,
+                    unit=UNIT_WORDS[indicator.unit],
+                    polarity=POLARITY_WORDS[indicator.polarity],
+                    status=indicator.status,
+                    notes=indicator.notes,
+                    figures=figures,
+                    breakdowns=_breakdown_tables(catalogue, indicator, area_names, partnership.id,
+                                                 breakdowns.get(indicator.id, [])),
+                    target=target,
+                    comparators=_comparators(indicator, comparators or [], quarter),
+                    # Safe markup: built from numbers and XML-escaped labels.
+                    chart=Markup(trend_svg(chart_title, series, indicator.unit)),
+                    chart_alt=describe(chart_title, series, indicator.unit),
+                    quality=_quality_notes(indicator, figures, notes),
+                )  # fmt: skip
+                views.append(view)
+                _findings(
+                    catalogue,
+                    indicator,
+                    view,
+                    by_key,
+                    partnership.id,
+                    la_names,
+                    concerns,
+                    strengths,
+                )
+            objectives.append(ObjectiveView(objective.id, objective.title, views))
+        aims.append(AimView(aim.id, aim.label, aim.title, objectives))
+    settings = catalogue.pack
+    return PackContext(
+        partnership_id=partnership.id,
+        partnership_name=partnership.name,
+        quarter=str(quarter),
+        quarter_months=quarter.months_label,
+        quarter_dates=f"{quarter.start:%-d %B %Y} to {quarter.end:%-d %B %Y}",
+        financial_year_label=quarter.financial_year_label,
+        produced=f"{produced:%-d %B %Y, %H:%M} UTC",
+        tool_version=tool_version,
+        catalogue_version=catalogue.version,
+        marking="" if published else MARKING,
+        published=published,
+        area_names=area_names,
+        aims=aims,
+        completeness=completeness,
+        concerns=concerns,
+        strengths=strengths,
+        symbols=SYMBOL_MEANING,
+        sources=sources or [],
+        due_date=f"{quarter.end + dt.timedelta(days=catalogue.due_days):%-d %B %Y}",
+        settings={
+            "points": settings.notable_change_points,
+            "ratio": settings.notable_change_ratio,
+            "minimum": settings.notable_change_minimum,
+            "gap": settings.notable_gap_points,
+        },
+        definitions=[(i.id, i.title, formula(i.measure)) for _, _, i in catalogue.indicators()],
+    )
+
+
+def _direction(indicator: Indicator, change: float) -> str:
+    if indicator.polarity == "neither":
+        return "neutral"
+    better = change > 0 if indicator.polarity == "higher_is_better" else change < 0
+    return "strength" if better else "concern"
+
+
+def _findings(
     catalogue: Catalogue,
     indicator: Indicator,
-    area_names: list[str],
+    view: IndicatorView,
     by_key: dict[tuple[str, str], dict[str, Any]],
-    breakdown_rows: list[dict[str, Any]],
-) -> IndicatorView:
-    figures = [(area, _cell(by_key.get((indicator.id, area)))) for area in area_names]
-    spec = catalogue.return_spec(indicator.source)
-    return IndicatorView(
-        id=indicator.id,
-        title=indicator.title,
-        definition=indicator.definition,
-        source=spec.title if spec else indicator.source,
-        unit=UNIT_WORDS[indicator.unit],
-        polarity=POLARITY_WORDS[indicator.polarity],
-        status="proposed" if indicator.status == "proposed" else "framework",
-        notes=indicator.notes,
-        figures=figures,
-        breakdowns=_breakdown_tables(
-            catalogue, indicator, area_names, area_names[-2], breakdown_rows
-        ),
-        target=_target_text(indicator),
-    )
+    partnership: str,
+    la_names: list[str],
+    concerns: list[Finding],
+    strengths: list[Finding],
+) -> None:
+    """Exceptions for the summary: off target, notable changes, gaps between authorities."""
+    settings = catalogue.pack
+    row = by_key.get((indicator.id, partnership))
+    title = indicator.title
+    if view.target is not None and view.target.verdict in ("Met", "Not met"):
+        finding = Finding(
+            indicator.id, title, f"Target {view.target.text}: {view.target.verdict.lower()}. {view.target.detail}",
+            f"What would it take to meet the target for {title.lower()}, and who owns that?"
+            if view.target.verdict == "Not met" else f"What is keeping {title.lower()} on target?",
+            "concern" if view.target.verdict == "Not met" else "strength",
+        )  # fmt: skip
+        (concerns if finding.kind == "concern" else strengths).append(finding)
+    if row is None or row["status"] != "ok" or row["value"] is None:
+        return
+    value = float(row["value"])
+    changes = []
+    for key, since in (("previous", "last quarter"), ("last_year", "the same quarter last year")):
+        before = row.get(f"{key}_value")
+        if before is None:
+            continue
+        change = value - float(before)
+        if indicator.unit == "percent":
+            # A percentage of a handful of cases swings by chance: judge only a real base.
+            base = float(row["denominator"] or 0)
+            notable = (
+                abs(change) >= settings.notable_change_points
+                and base >= settings.notable_change_minimum
+            )
+            size = f"{abs(change):.1f} points"
+        else:
+            big_enough = max(abs(value), abs(float(before))) >= settings.notable_change_minimum
+            ratio = abs(change) / abs(float(before)) if before else float("inf")
+            notable = big_enough and ratio >= settings.notable_change_ratio
+            size = f"{ratio:.0%}" if before else "from zero"
+        if notable:
+            moved = "up" if change > 0 else "down"
+            was = format_value(float(before), row["unit"], "ok")
+            changes.append((change, f"{moved} {size} on {since} (from {was})"))
+    if changes:
+        direction = _direction(indicator, changes[0][0])
+        if len({_direction(indicator, c) for c, _ in changes}) > 1:
+            direction = "neutral"  # better on one comparison, worse on the other
+        now = format_value(value, row["unit"], "ok")
+        text = f"{partnership} {now}: " + "; ".join(t for _, t in changes) + "."
+        if direction == "strength":
+            strengths.append(
+                Finding(
+                    indicator.id,
+                    title,
+                    text,
+                    f"What changed in practice to improve {title.lower()}, and can it be sustained?",
+                    "strength",
+                )
+            )
+        else:
+            concerns.append(Finding(
+                indicator.id, title, text,
+                f"What explains the change in {title.lower()}, and is it seen in "
+                f"{' and '.join(la_names)} alike?", "concern",
+            ))  # fmt: skip
+    if indicator.unit == "percent" and len(la_names) == 2:
+        first, second = (by_key.get((indicator.id, la)) for la in la_names)
+        if first and second and first["status"] == second["status"] == "ok":
+            gap = float(first["value"]) - float(second["value"])
+            if abs(gap) >= settings.notable_gap_points:
+                high, low = (la_names[0], la_names[1]) if gap > 0 else (la_names[1], la_names[0])
+                concerns.append(Finding(
+                    indicator.id, title,
+                    f"{high} and {low} are {abs(gap):.1f} points apart "
+                    f"({format_value(float(first['value']), 'percent', 'ok')} and "
+                    f"{format_value(float(second['value']), 'percent', 'ok')}).",
+                    f"Why do {high} and {low} differ on {title.lower()}, and what can each learn from the other?",
+                    "concern",
+                ))  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -29,6 +31,7 @@ FILE_NAME_PATTERN = re.compile(
     r"^(?P<agency>[A-Za-z0-9_]+?)[-_ ]+(?P<quarter>\d{4}Q[1-4])", re.IGNORECASE
 )
 AGENCY = "agency"
+RECEIVED_LOG = "received.csv"
 SECTOR = "sector"
 
 
@@ -41,6 +44,8 @@ class FileResult:
     agency_id: str | None = None
     identified_by: str | None = None
     issues: list[Issue] = field(default_factory=list)
+    received: dt.date | None = None
+    comment: str | None = None
 
 
 @dataclass
@@ -69,13 +74,38 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _modified(path: Path) -> dt.date:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime).date()
+
+
+def read_received_log(path: Path) -> tuple[dict[str, dt.date], list[Issue]]:
+    """`received.csv` (agency, received as YYYY-MM-DD), kept by the business unit: when each
+    return arrived. Without it, a file's modification date stands in."""
+    if not path.is_file():
+        return {}, []
+    received: dict[str, dt.date] = {}
+    issues = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                received[(row.get("agency") or "").strip()] = dt.date.fromisoformat(
+                    (row.get("received") or "").strip()
+                )
+            except ValueError:
+                issues.append(Issue(
+                    Level.WARNING, "F-RECEIVED-DATE", "the received date is not a date like 2024-10-15",
+                    Location(path.name, line=line), "Correct it; until then the file's date is used.",
+                ))  # fmt: skip
+    return received, issues
+
+
 def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
     """Candidate return files in a quarter's folder; lock and hidden files are skipped."""
     if not folder.is_dir():
         return [], []
     paths, issues = [], []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "~$")) or not path.is_file():
+        if path.name.startswith((".", "~$")) or not path.is_file() or path.name == RECEIVED_LOG:
             continue
         if path.suffix.lower() in RETURN_SUFFIXES:
             paths.append(path)
@@ -151,6 +181,8 @@ def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> Q
     """Read and validate every return for the quarter; one bad file never stops the others."""
     folder = returns_dir / str(quarter)
     paths, folder_issues = discover(folder)
+    received_log, log_issues = read_received_log(folder / RECEIVED_LOG)
+    folder_issues += log_issues
     files: list[FileResult] = []
     if folder_issues:
         files.append(FileResult(folder, "", issues=folder_issues))
@@ -165,6 +197,8 @@ def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> Q
             continue
         agency = _identify(workbook, catalogue, quarter, result)
         if agency is not None:
+            result.comment = workbook.comment()
+            result.received = received_log.get(agency.id) or _modified(path)
             by_agency[agency.id].append((result, workbook))
 
     status: dict[tuple[str, str], Status] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -38,10 +39,14 @@ def summary(catalogue: Catalogue, returns: QuarterReturns) -> list[dict[str, Any
     counts: Counter[tuple[str | None, str | None, str]] = Counter(
         (i.agency, i.return_id, i.level.value) for i in returns.issues
     )
+    due = returns.quarter.end + dt.timedelta(days=catalogue.due_days)
+    files = {f.agency_id: f for f in returns.files if f.agency_id and f.received}
     out = []
     for (agency_id, return_id), status in returns.status.items():
         agency = catalogue.agency(agency_id)
         spec = catalogue.return_spec(return_id)
+        file = files.get(agency_id) if status != "missing" else None
+        received = file.received if file else None
         out.append(
             {
                 "agency": agency_id,
@@ -49,6 +54,10 @@ def summary(catalogue: Catalogue, returns: QuarterReturns) -> list[dict[str, Any
                 "return": return_id,
                 "return_title": spec.title if spec else return_id,
                 "status": status,
+                "received": received.isoformat() if received else "",
+                "late": bool(received and received > due),
+                "due": due.isoformat(),
+                "comment": (file.comment or "") if file else "",
                 "errors": counts[(agency_id, return_id, "error")]
                 + counts[(agency_id, None, "error")],
                 "warnings": counts[(agency_id, return_id, "warning")],

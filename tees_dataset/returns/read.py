@@ -10,7 +10,13 @@ import fastexcel
 import polars as pl
 
 from tees_dataset.report import Issue, Level, Location
-from tees_dataset.returns.workbook import META_SHEET
+from tees_dataset.returns.workbook import (
+    COMMENTS_LABEL,
+    GUIDANCE_SHEET,
+    MAX_COMMENT,
+    META_SHEET,
+    normalise_header,
+)
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
@@ -121,6 +127,27 @@ class Workbook:
                 "Open it in Excel, save it as .xlsx again, and resend.",
             ) from exc
         self.sheet_names: list[str] = list(self._reader.sheet_names)
+
+    def comment(self) -> str | None:
+        """The agency's note for the partnership, from the template's guidance sheet."""
+        if GUIDANCE_SHEET not in self.sheet_names:
+            return None
+        try:
+            frame = self._reader.load_sheet(
+                GUIDANCE_SHEET, header_row=None, dtypes="string", n_rows=200
+            ).to_polars()
+        except Exception:
+            return None
+        if frame.width < 2:
+            return None
+        label = normalise_header(COMMENTS_LABEL)
+        for key, value in zip(
+            frame.to_series(0).to_list(), frame.to_series(1).to_list(), strict=True
+        ):
+            if key and normalise_header(key) == label:
+                text = " ".join((value or "").split())
+                return text[:MAX_COMMENT] or None
+        return None
 
     def metadata(self) -> dict[str, str]:
         """The template's metadata sheet as key -> value; empty when there is none."""

@@ -13,7 +13,13 @@ from tees_dataset.calendar import is_working_day
 from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.returns.template import DATE_FORMAT, build_template
-from tees_dataset.returns.workbook import default_file_name, keep_as_text, sheet_columns
+from tees_dataset.returns.workbook import (
+    COMMENTS_LABEL,
+    GUIDANCE_SHEET,
+    default_file_name,
+    keep_as_text,
+    sheet_columns,
+)
 
 Row = dict[str, Any]
 
@@ -406,9 +412,14 @@ def write_return(
     rows: Mapping[str, Iterable[Row]],
     folder: Path,
     file_name: str | None = None,
+    comment: str | None = None,
 ) -> Path:
     """Write the agency's template for the quarter filled with `rows` (return id -> rows)."""
     wb = build_template(catalogue, agency, quarter)
+    if comment:
+        guidance = wb[GUIDANCE_SHEET]
+        label = next(row[0] for row in guidance.iter_rows() if row[0].value == COMMENTS_LABEL)
+        guidance.cell(row=label.row, column=2, value=comment)
     names = {la.id: la.name for la in catalogue.local_authorities}
     for spec in catalogue.returns_of(agency.id):
         _fill(wb[spec.sheet], spec, rows.get(spec.id, ()), names)
@@ -435,7 +446,8 @@ def write_sample_return(
         for spec in catalogue.returns_of(agency.id)
         if spec.id in GENERATORS
     }
-    return write_return(catalogue, agency, quarter, rows, out_dir / str(quarter))
+    comment = SAMPLE_COMMENTS.get((agency.id, str(quarter)))
+    return write_return(catalogue, agency, quarter, rows, out_dir / str(quarter), comment=comment)
 
 
 def _fill(ws: Any, spec: ReturnSpec, rows: Iterable[Row], la_names: dict[str, str]) -> None:
@@ -451,6 +463,30 @@ def _fill(ws: Any, spec: ReturnSpec, rows: Iterable[Row], la_names: dict[str, st
                 cell.number_format = DATE_FORMAT
 
 
+# A few notes agencies write for the partnership, so the demo pack shows how they read.
+SAMPLE_COMMENTS = {
+    ("redcar_csc", "2024Q3"): "September figures are provisional: our case management system was "
+    "upgraded on 9 September and some records are still being back-filled.",
+    ("cleveland_police", "2024Q2"): "Pitstop meetings paused for two weeks in May while the "
+    "vulnerability desk moved site.",
+}
+
+
+def _received_log(catalogue: Catalogue, quarter: Quarter, seed: int) -> str:
+    """When each sample return arrived: most on time, about one in ten a few days late."""
+    rng = _rng(seed, "received", str(quarter))
+    lines = ["agency,received"]
+    for agency in catalogue.agencies:
+        if catalogue.returns_of(agency.id):
+            days = (
+                catalogue.due_days + rng.randint(2, 9)
+                if rng.random() < 0.1
+                else rng.randint(6, catalogue.due_days)
+            )
+            lines.append(f"{agency.id},{quarter.end + dt.timedelta(days=days)}")
+    return "\n".join(lines) + "\n"
+
+
 def write_samples(
     catalogue: Catalogue,
     quarters: list[Quarter],
@@ -459,7 +495,13 @@ def write_samples(
     seed: int = 1,
     scale: float = 1.0,
 ) -> list[Path]:
-    """Synthetic returns for every agency and quarter, into `<out_dir>/<quarter>/`."""
+    """Synthetic returns for every agency and quarter, into `<out_dir>/<quarter>/`, with the
+    business unit's log of when each arrived."""
+    for quarter in quarters:
+        (out_dir / str(quarter)).mkdir(parents=True, exist_ok=True)
+        (out_dir / str(quarter) / "received.csv").write_text(
+            _received_log(catalogue, quarter, seed)
+        )
     return [
         write_sample_return(catalogue, agency, quarter, out_dir, seed=seed, scale=scale)
         for quarter in quarters

@@ -18,6 +18,7 @@ from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.returns.workbook import (
     AREA_COLUMN,
+    COMMENTS_LABEL,
     GUIDANCE_SHEET,
     LISTS_SHEET,
     META_SHEET,
@@ -75,6 +76,13 @@ def _write_guidance(
         ("Catalogue version", catalogue.version),
         ("Contact", agency.contact or "Your partnership business unit"),
         ("", ""),
+        (COMMENTS_LABEL, ""),
+        (
+            "",
+            "Anything the partnership should know when reading your figures (a system change, "
+            "a known gap). It is printed in the pack: no names or case details.",
+        ),
+        ("", ""),
         (
             "How to fill it in",
             "Fill one sheet per dataset below. Keep the header row and the "
@@ -95,6 +103,9 @@ def _write_guidance(
     for row in ws.iter_rows(min_row=2):
         row[0].font = Font(bold=True)
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
+        if row[0].value == COMMENTS_LABEL:
+            row[1].fill = PatternFill("solid", fgColor="FFF2CC")
+            ws.row_dimensions[row[1].row].height = 45
 
 
 def _column_note(column: Column) -> str:

@@ -11,6 +11,8 @@ from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
 GUIDANCE_SHEET = "Guidance"
+COMMENTS_LABEL = "Comments for the partnership"
+MAX_COMMENT = 600
 AREA_COLUMN = "local_authority"
 AREA_TITLE = "Local authority"
 META_KEYS = ("tool", "agency", "quarter", "returns", "catalogue_version")

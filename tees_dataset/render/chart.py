@@ -1,0 +1,121 @@
+"""Small SVG trend charts, legible in greyscale: lines told apart by weight, dash and marker,
+labelled at their ends, with the figures as the chart's text alternative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+WIDTH, HEIGHT = 300.0, 110.0
+LEFT, RIGHT, TOP, BOTTOM = 34.0, 62.0, 8.0, 18.0
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    points: list[tuple[str, float | None]]  # (quarter, value or None when not available)
+
+
+# (stroke, width, dash, marker): the first series (the partnership) is the boldest.
+STYLES = (
+    ("#000000", 2.2, "", "circle"),
+    ("#555555", 1.4, "5 3", "square"),
+    ("#777777", 1.0, "1.5 2", "triangle"),
+    ("#999999", 1.0, "6 2 1.5 2", "diamond"),
+)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "percent":
+        return f"{value:.1f}%"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
+
+
+def _marker(kind: str, x: float, y: float, colour: str) -> str:
+    if kind == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.4" fill="{colour}"/>'
+    if kind == "square":
+        return f'<rect x="{x - 2.2:.1f}" y="{y - 2.2:.1f}" width="4.4" height="4.4" fill="white" stroke="{colour}" stroke-width="1"/>'
+    if kind == "triangle":
+        return f'<path d="M{x:.1f} {y - 2.8:.1f} L{x + 2.6:.1f} {y + 2:.1f} L{x - 2.6:.1f} {y + 2:.1f} Z" fill="{colour}"/>'
+    return f'<path d="M{x:.1f} {y - 2.8:.1f} L{x + 2.8:.1f} {y:.1f} L{x:.1f} {y + 2.8:.1f} L{x - 2.8:.1f} {y:.1f} Z" fill="white" stroke="{colour}"/>'
+
+
+def describe(title: str, series: list[Series], unit: str) -> str:
+    """The chart in words: its text alternative."""
+    parts = []
+    for s in series:
+        values = [f"{q} {_fmt(v, unit)}" for q, v in s.points if v is not None]
+        parts.append(f"{s.label}: {', '.join(values) if values else 'no figures'}")
+    return f"{title}. " + "; ".join(parts) + "."
+
+
+def trend_svg(title: str, series: list[Series], unit: str) -> str:
+    """An SVG line chart of up to four series over the same quarters."""
+    quarters = [q for q, _ in series[0].points] if series else []
+    values = [v for s in series for _, v in s.points if v is not None]
+    alt = describe(title, series, unit)
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {WIDTH:.0f} {HEIGHT:.0f}" '
+        f'width="{WIDTH:.0f}" height="{HEIGHT:.0f}" class="trend"><title>{escape(alt)}</title>'
+    )
+    if len(quarters) < 2 or not values:
+        note = "Not enough quarters for a trend yet."
+        return f'{head}<text x="{LEFT}" y="{HEIGHT / 2:.0f}" font-size="9">{note}</text></svg>'
+    low, high = min(values), max(values)
+    if unit in ("percent", "count", "rate_per_10000", "days"):
+        low = min(low, 0.0) if unit != "percent" or low < 20 else low
+    if high == low:
+        high = low + 1
+    pad = (high - low) * 0.08
+    low, high = low - (pad if low != 0 else 0), high + pad
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(i: int) -> float:
+        return LEFT + plot_w * i / (len(quarters) - 1)
+
+    def y(v: float) -> float:
+        return TOP + plot_h * (1 - (v - low) / (high - low))
+
+    body = [
+        f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{LEFT + plot_w}" y2="{TOP + plot_h}" stroke="#000" stroke-width="0.6"/>',
+        f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="#000" stroke-width="0.6"/>',
+        f'<text x="{LEFT - 3}" y="{TOP + 3}" font-size="7" text-anchor="end">{escape(_fmt(high, unit))}</text>',
+        f'<text x="{LEFT - 3}" y="{TOP + plot_h}" font-size="7" text-anchor="end">{escape(_fmt(low, unit))}</text>',
+    ]
+    for i, quarter in enumerate(quarters):
+        if i in (0, len(quarters) - 1) or len(quarters) <= 8:
+            body.append(
+                f'<text x="{x(i):.1f}" y="{HEIGHT - 5}" font-size="6.5" text-anchor="middle">{escape(quarter[2:])}</text>'
+            )
+    label_y: list[float] = []
+    for s, (colour, width, dash, marker) in zip(series, STYLES, strict=False):
+        points = [(x(i), y(v)) for i, (_, v) in enumerate(s.points) if v is not None]
+        segments: list[list[tuple[float, float]]] = [[]]
+        for i, (_, v) in enumerate(s.points):
+            if v is None:
+                segments.append([])
+            else:
+                segments[-1].append((x(i), y(v)))
+        for segment in segments:
+            if len(segment) > 1:
+                path = " ".join(
+                    f"{'M' if n == 0 else 'L'}{px:.1f} {py:.1f}"
+                    for n, (px, py) in enumerate(segment)
+                )
+                dashes = f' stroke-dasharray="{dash}"' if dash else ""
+                body.append(
+                    f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="{width}"{dashes}/>'
+                )
+        body += [_marker(marker, px, py, colour) for px, py in points]
+        if points:
+            ly = points[-1][1]
+            while any(abs(ly - other) < 8 for other in label_y):
+                ly += 8
+            label_y.append(ly)
+            body.append(
+                f'<text x="{LEFT + plot_w + 5}" y="{ly + 2.5:.1f}" font-size="7" fill="#000">{escape(s.label)}</text>'
+            )
+    return head + "".join(body) + "</svg>"
