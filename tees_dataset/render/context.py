@@ -117,6 +117,44 @@ class CompletenessRow:
 
 
 @dataclass(frozen=True)
+class AgencyCompleteness:
+    """One agency's returns in a line: the worst status, and which returns it concerns."""
+
+    agency: str
+    status: str  # received, late, missing or rejected
+    received: str
+    errors: int
+    detail: str
+    comment: str
+
+
+STATUS_ORDER = ("rejected", "missing", "late", "received")
+
+
+def by_agency(rows: list[CompletenessRow]) -> list[AgencyCompleteness]:
+    grouped: dict[str, list[CompletenessRow]] = {}
+    for row in rows:
+        grouped.setdefault(row.agency, []).append(row)
+    out = []
+    for agency, items in grouped.items():
+        statuses = {r.shown_status for r in items}
+        worst = next(s for s in STATUS_ORDER if s in statuses)
+        problems = [f"{r.return_title} {r.status}" + (f" ({r.errors} errors)" if r.errors else "")
+                    for r in items if r.status != "received"]  # fmt: skip
+        n = len(items)
+        if problems:
+            detail = "; ".join(problems) + (
+                f"; {n - len(problems)} of {n} received" if n > len(problems) else ""
+            )
+        else:
+            detail = f"all {n} received" if n > 1 else f"{items[0].return_title} received"
+        received = next((r.received for r in items if r.received), "")
+        out.append(AgencyCompleteness(agency, worst, received, sum(r.errors for r in items), detail,
+                                      next((r.comment for r in items if r.comment), "")))  # fmt: skip
+    return sorted(out, key=lambda a: (STATUS_ORDER.index(a.status), a.agency))
+
+
+@dataclass(frozen=True)
 class Finding:
     """A line of the summary: what, where, and the question it raises."""
 
@@ -163,6 +201,10 @@ class PackContext:
     def title(self) -> str:
         suffix = " (published version)" if self.published else ""
         return f"{self.partnership_id} safeguarding dataset {self.quarter}{suffix}"
+
+    @property
+    def agencies(self) -> list[AgencyCompleteness]:
+        return by_agency(self.completeness)
 
     @property
     def missing_returns(self) -> list[CompletenessRow]:
@@ -471,6 +513,15 @@ def build_context(
     )
 
 
+def _in_sentence(title: str) -> str:
+    """A title inside a sentence: 'Staff turnover rates' -> 'staff turnover rates', but
+    'LADO referrals' and 'S25 secure orders' keep their capitals."""
+    first = title.split(" ", 1)[0]
+    if len(first) > 1 and (first[1:].lower() != first[1:] or any(ch.isdigit() for ch in first)):
+        return title
+    return title[:1].lower() + title[1:]
+
+
 def _direction(indicator: Indicator, change: float) -> str:
     if indicator.polarity == "neither":
         return "neutral"
@@ -495,8 +546,8 @@ def _findings(
     if view.target is not None and view.target.verdict in ("Met", "Not met"):
         finding = Finding(
             indicator.id, title, f"Target {view.target.text}: {view.target.verdict.lower()}. {view.target.detail}",
-            f"What would it take to meet the target for {title.lower()}, and who owns that?"
-            if view.target.verdict == "Not met" else f"What is keeping {title.lower()} on target?",
+            f"What would it take to meet the target for {_in_sentence(title)}, and who owns that?"
+            if view.target.verdict == "Not met" else f"What is keeping {_in_sentence(title)} on target?",
             "concern" if view.target.verdict == "Not met" else "strength",
         )  # fmt: skip
         (concerns if finding.kind == "concern" else strengths).append(finding)
@@ -538,14 +589,14 @@ def _findings(
                     indicator.id,
                     title,
                     text,
-                    f"What changed in practice to improve {title.lower()}, and can it be sustained?",
+                    f"What changed in practice to improve {_in_sentence(title)}, and can it be sustained?",
                     "strength",
                 )
             )
         else:
             concerns.append(Finding(
                 indicator.id, title, text,
-                f"What explains the change in {title.lower()}, and is it seen in "
+                f"What explains the change in {_in_sentence(title)}, and is it seen in "
                 f"{' and '.join(la_names)} alike?", "concern",
             ))  # fmt: skip
     if indicator.unit == "percent" and len(la_names) == 2:
@@ -559,6 +610,6 @@ def _findings(
                     f"{high} and {low} are {abs(gap):.1f} points apart "
                     f"({format_value(float(first['value']), 'percent', 'ok')} and "
                     f"{format_value(float(second['value']), 'percent', 'ok')}).",
-                    f"Why do {high} and {low} differ on {title.lower()}, and what can each learn from the other?",
+                    f"Why do {high} and {low} differ on {_in_sentence(title)}, and what can each learn from the other?",
                     "concern",
                 ))  # fmt: skip
