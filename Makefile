@@ -7,7 +7,7 @@ RUN := $(UV) run --locked
 export UV_PYTHON_DOWNLOADS := never
 QUARTER ?= 2024Q3
 
-.PHONY: help setup demo test lint typecheck schema samples check clean
+.PHONY: help setup demo test lint typecheck schema samples check ci-catalogue bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,8 +38,17 @@ lint: setup ## Lint and format check only
 typecheck: setup ## mypy --strict on the package
 	$(RUN) mypy
 
-check: setup ## Check the catalogue (what CI runs on every change to indicators.yaml)
-	$(RUN) tees-dataset check indicators.yaml
+check: setup ## Check the catalogue, and run every indicator against the sample returns
+	$(RUN) tees-dataset check indicators.yaml --samples sample_returns
+
+ci-catalogue: check ## What CI runs on every change to indicators.yaml: check, schema drift, a sample build
+	$(RUN) tees-dataset schema --out schema/indicators.schema.json
+	git diff --exit-code -- schema/indicators.schema.json || \
+	  { echo "schema/indicators.schema.json is out of date: run make schema and commit it"; exit 1; }
+	$(RUN) tees-dataset --log-format plain build --quarter $(QUARTER) --returns sample_returns --out out/ci --strict
+
+bench: setup ## Benchmark builds at scale 1, 10 and 100 against their floor; writes bench/results.json
+	$(RUN) python bench/run.py
 
 schema: setup ## Regenerate the catalogue's JSON Schema after changing the models
 	$(RUN) tees-dataset schema --out schema/indicators.schema.json

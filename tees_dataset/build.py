@@ -21,6 +21,7 @@ from filelock import FileLock, Timeout
 from tees_dataset import __version__
 from tees_dataset.catalogue import LoadedCatalogue
 from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.logs import stage
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue
 
@@ -53,6 +54,8 @@ class BuildOptions:
     html: bool = False
     strict: bool = False
     publish: bool = False
+    cache: bool = True
+    wait: float = 0
 
     @property
     def folder_name(self) -> str:
@@ -78,8 +81,9 @@ def output_lock(out_dir: Path, timeout: float = 0) -> Iterator[None]:
         lock.acquire(timeout=timeout)
     except Timeout as exc:
         raise BuildError(
-            f"another tees-dataset build is writing to {out_dir}; wait for it to finish "
-            "(or use --wait)",
+            f"another tees-dataset run is writing to {out_dir}"
+            + (f" and did not finish within {timeout:g} s" if timeout else "")
+            + "; try again when it has finished, or pass --wait SECONDS",
             ExitCode.LOCKED,
         ) from exc
     try:
@@ -131,7 +135,7 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
         raise BuildError("the catalogue has errors; run `tees-dataset check`", ExitCode.USAGE)
     quarter = options.folder_name
     started = dt.datetime.now(dt.UTC)
-    with output_lock(options.out_dir):
+    with output_lock(options.out_dir, options.wait):
         _recover(options.out_dir, quarter)
         staging = options.out_dir / f".staging-{quarter}-{os.getpid()}"
         staging.mkdir(parents=True)
@@ -233,37 +237,55 @@ def compute_figures(
         population_for,
     )
     from tees_dataset.returns import load_quarter
+    from tees_dataset.returns.cache import ReturnCache, quarter_key
 
     quarters = [options.quarter.shift(-n) for n in range(TREND_QUARTERS - 1, -1, -1)]
+    cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
     loaded_returns = {}
     for q in quarters:
-        if q == options.quarter or (options.returns_dir / str(q)).is_dir():
-            log.info("reading returns for %s", q)
+        folder = options.returns_dir / str(q)
+        if q != options.quarter and not folder.is_dir():
+            continue
+        # Earlier quarters come from the cache when their files are unchanged; the quarter
+        # being built is always read afresh so that its feedback is complete.
+        key = (
+            quarter_key(folder, loaded.sha256, __version__)
+            if cache and q != options.quarter
+            else None
+        )
+        cached = cache.load(key, q, folder) if cache and key else None
+        if cached is not None:
+            loaded_returns[q] = cached
+            continue
+        with stage(f"reading returns for {q}", quarter=str(q)):
             loaded_returns[q] = load_quarter(catalogue, q, options.returns_dir)
+        if cache and key:
+            cache.save(key, loaded_returns[q])
     datas = {
         q: QuarterData(r.frames, {k: v == "received" for k, v in r.status.items()})
         for q, r in loaded_returns.items()
     }
     population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
-    log.info(
-        "computing %d indicators for %d quarters",
-        sum(1 for _ in catalogue.indicators()),
-        len(datas),
-    )
-    results = {
-        q: compute_quarter(
-            catalogue,
-            Inputs(
-                q, data, history=datas, population=population_for(population_table, catalogue, q)
-            ),
-        )
-        for q, data in datas.items()
-    }
-    if options.publish:
-        from tees_dataset.compute.suppress import suppress
+    with stage(
+        f"computing {sum(1 for _ in catalogue.indicators())} indicators for {len(datas)} quarters"
+    ):
+        results = {
+            q: compute_quarter(
+                catalogue,
+                Inputs(
+                    q,
+                    data,
+                    history=datas,
+                    population=population_for(population_table, catalogue, q),
+                ),
+            )
+            for q, data in datas.items()
+        }
+        if options.publish:
+            from tees_dataset.compute.suppress import suppress
 
-        groups = partnership_areas(catalogue)
-        results = {q: suppress(r, groups) for q, r in results.items()}
+            groups = partnership_areas(catalogue)
+            results = {q: suppress(r, groups) for q, r in results.items()}
     current = add_changes(
         results[options.quarter],
         results.get(options.quarter.shift(-1)),
@@ -354,8 +376,8 @@ def _build_into(
                 sources=sources, published=options.publish,
             )
         )  # fmt: skip
-    log.info("rendering %d packs", len(contexts))
-    _render_all(contexts, staging, html=options.html)
+    with stage(f"rendering {len(contexts)} packs"):
+        _render_all(contexts, staging, html=options.html)
     area_names = [a.name for a in areas(catalogue)]
     write_dataset_workbook(
         catalogue,

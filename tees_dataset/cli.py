@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from tees_dataset import __version__
+
+if TYPE_CHECKING:
+    from tees_dataset.catalogue import Catalogue, LoadedCatalogue
 from tees_dataset.quarter import Quarter, QuarterError
 from tees_dataset.report import Level, Report
 
@@ -61,7 +63,8 @@ def _print_report(report: Report, *, show_warnings: bool = True) -> None:
             typer.echo(str(issue), err=True)
 
 
-def _catalogue(path: Path):  # type: ignore[no-untyped-def]
+def _catalogue(path: Path) -> LoadedCatalogue:
+    """The catalogue, or a usage error (exit 2) listing what is wrong with it."""
     from tees_dataset.catalogue import load_catalogue
 
     if not path.is_file():
@@ -73,39 +76,81 @@ def _catalogue(path: Path):  # type: ignore[no-untyped-def]
     return loaded
 
 
+def _loaded(path: Path) -> Catalogue:
+    loaded = _catalogue(path)
+    assert loaded.catalogue is not None
+    return loaded.catalogue
+
+
 @app.callback()
 def _main(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say what each stage is doing.")
     ] = False,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="auto: colour and a spinner at a terminal, plain lines otherwise; plain; "
+            "json: one JSON object a line, for log shippers.",
+        ),
+    ] = "auto",
+    log_file: Annotated[
+        Path | None,
+        typer.Option("--log-file", help="Also append the log (stages and timings) here."),
+    ] = None,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
+    """Quarterly multi-agency safeguarding dataset for the Tees Safeguarding Children Partnerships."""
     if version:
         typer.echo(f"tees-dataset {__version__}")
         raise typer.Exit(0)
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    if log_format not in ("auto", "plain", "json"):
+        _fail(f"--log-format must be auto, plain or json, not '{log_format}'")
+    from tees_dataset.logs import configure
+
+    try:
+        configure(verbose=verbose, fmt=log_format, log_file=log_file)  # type: ignore[arg-type]
+    except OSError as exc:
+        _fail(f"cannot write the log file {log_file}: {exc}")
 
 
 @app.command()
 def check(
     path: Annotated[Path, typer.Argument(help="The catalogue to check.")] = DEFAULT_CATALOGUE,
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            "--samples",
+            help="Also run every indicator against the latest quarter of these returns and warn "
+            "about definitions that compute nothing useful. Default: sample_returns/ beside the "
+            "catalogue, when it is there.",
+        ),
+    ] = None,
+    no_samples: Annotated[
+        bool, typer.Option("--no-samples", help="Only the static checks.")
+    ] = False,
 ) -> None:
-    """Check the catalogue: exit 0 when clean, 2 with file:line for every error.
+    """Check the catalogue: exit 0 when clean (warnings allowed), 2 with file:line for every error.
 
-    Example: tees-dataset check indicators.yaml
+    Example: tees-dataset check indicators.yaml --samples sample_returns
     """
     from tees_dataset.catalogue import load_catalogue
 
     if not path.is_file():
         _fail(f"catalogue not found: {path}")
     loaded = load_catalogue(path)
-    _print_report(loaded.report)
-    errors = len(loaded.report.errors)
-    warnings = len(loaded.report.warnings)
+    report = loaded.report
+    folder = samples if samples is not None else path.resolve().parent / "sample_returns"
+    if loaded.catalogue is not None and loaded.source is not None and not no_samples:
+        if folder.is_dir():
+            from tees_dataset.catalogue.samples import sample_issues
+
+            report.extend(sample_issues(loaded.catalogue, loaded.source, folder))
+        elif samples is not None:
+            _fail(f"no sample returns folder {samples}")
+    _print_report(report)
+    errors, warnings = len(report.errors), len(report.warnings)
     typer.echo(f"{path}: {errors} error(s), {warnings} warning(s)")
     raise typer.Exit(USAGE if errors else 0)
 
@@ -123,6 +168,21 @@ def build(
             "--strict", help="Fail (exit 1, no outputs) when any return is missing or rejected."
         ),
     ] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="If another build holds the output folder, wait up to this many seconds.",
+        ),
+    ] = 0,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Reuse earlier quarters' validated rows when their files are unchanged.",
+        ),
+    ] = True,
     publish: Annotated[
         bool,
         typer.Option(
@@ -144,7 +204,9 @@ def build(
 
     q = _quarter(quarter)
     loaded = _catalogue(catalogue)
-    options = BuildOptions(q, returns, out, html=html, strict=strict, publish=publish)
+    options = BuildOptions(
+        q, returns, out, html=html, strict=strict, publish=publish, cache=cache, wait=wait
+    )
     try:
         outcome = run_build(loaded, options)
     except BuildError as exc:
@@ -185,7 +247,7 @@ def template(
     from tees_dataset.returns.template import write_template
 
     q = _quarter(quarter)
-    cat = _catalogue(catalogue).catalogue
+    cat = _loaded(catalogue)
     agencies = [a for a in cat.agencies if agency in (None, a.id) and cat.returns_of(a.id)]
     if not agencies:
         _fail(f"no agency '{agency}' submits returns; see the agencies in {catalogue}")
@@ -215,7 +277,7 @@ def sample(
         qs = Quarter.parse_range(quarters)
     except QuarterError as exc:
         _fail(str(exc))
-    cat = _catalogue(catalogue).catalogue
+    cat = _loaded(catalogue)
     paths = write_samples(cat, qs, out, seed=seed, scale=scale)
     typer.echo(f"Wrote {len(paths)} returns for {len(qs)} quarter(s) into {out}")
 
@@ -271,15 +333,16 @@ def indicators(
     """
     from tees_dataset.catalogue.explain import formula
 
-    cat = _catalogue(catalogue).catalogue
+    cat = _loaded(catalogue)
     if indicator_id is None:
         for aim, _, ind in cat.indicators():
             flag = "  (proposed)" if ind.status == "proposed" else ""
             typer.echo(f"{ind.id:<7} {ind.title}  [{aim.label}; {ind.unit}]{flag}")
         return
-    ind = cat.indicator(indicator_id)
-    if ind is None:
+    found = cat.indicator(indicator_id)
+    if found is None:
         _fail(f"no indicator '{indicator_id}'; run `tees-dataset indicators` for the list")
+    ind = found
     spec = cat.return_spec(ind.source)
     lines = [
         f"{ind.id} {ind.title}",

@@ -1,4 +1,5 @@
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -207,3 +208,45 @@ def test_measure_kinds_check_their_columns(tmp_path: Path) -> None:
         (line_of(text, "shares_of: outcom"), "unknown-column"),
         (line_of(text, "numerators: {Joint"), "unknown-column"),
     ]
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tees_dataset.quarter import Quarter
+    from tees_dataset.returns.sample import write_samples
+
+    loaded = load_catalogue(ROOT / "indicators.yaml")
+    assert loaded.catalogue is not None
+    folder = tmp_path_factory.mktemp("samples")
+    write_samples(loaded.catalogue, [Quarter(2024, 3)], folder, seed=5)
+    return folder
+
+
+def test_definitions_that_compute_nothing_on_the_samples_are_warnings(
+    tmp_path: Path, samples: Path
+) -> None:
+    text = (ROOT / "indicators.yaml").read_text()
+    # A code spelt with the wrong case: it parses, but no row ever matches.
+    text = text.replace(
+        "numerator: \"outcome = 'S47 joint'\"", "numerator: \"outcome = 'S47 Joint'\""
+    )
+    text = text.replace(
+        "filter: \"deprivation_of_liberty = 'Yes'\"", "filter: \"deprivation_of_liberty = 'yes'\""
+    )
+    (tmp_path / "indicators.yaml").write_text(text)
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+    result = CliRunner().invoke(
+        app, ["check", str(tmp_path / "indicators.yaml"), "--samples", str(samples)]
+    )
+    assert result.exit_code == 0, result.output  # warnings do not fail CI
+    warnings = [line for line in result.output.splitlines() if " warning " in line]
+    assert len(warnings) == 2, result.output
+    joint, dol = line_of(text, "S47 Joint"), line_of(text, "deprivation_of_liberty = 'yes'")
+    assert f"indicators.yaml:{joint}: warning sample-numerator-zero: 3.2.4" in warnings[0]
+    assert f"indicators.yaml:{dol}: warning sample-filter-empty: 3.4.3" in warnings[1]
+
+
+def test_shipped_catalogue_has_no_warnings_on_its_samples() -> None:
+    result = CliRunner().invoke(app, ["check", str(ROOT / "indicators.yaml")])
+    assert result.exit_code == 0
+    assert result.output.strip().endswith("0 error(s), 0 warning(s)")

@@ -24,6 +24,7 @@ class LoadedCatalogue:
     report: Report
     path: Path
     sha256: str
+    source: LoadedYaml | None = None
 
 
 def _pydantic_issues(error: ValidationError, source: LoadedYaml) -> list[Issue]:
@@ -52,7 +53,7 @@ def load_catalogue(path: Path) -> LoadedCatalogue:
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
     report = Report(list(source.issues))
     if report.errors or source.data is None:
-        return LoadedCatalogue(None, report, path, digest)
+        return LoadedCatalogue(None, report, path, digest, source)
     if not isinstance(source.data, dict):
         report.add(
             Issue(
@@ -63,11 +64,11 @@ def load_catalogue(path: Path) -> LoadedCatalogue:
                 "Start the file with `version:` and the other top-level keys.",
             )
         )
-        return LoadedCatalogue(None, report, path, digest)
+        return LoadedCatalogue(None, report, path, digest, source)
     try:
         catalogue = Catalogue.model_validate(source.data)
     except ValidationError as exc:
         report.extend(_pydantic_issues(exc, source))
-        return LoadedCatalogue(None, report, path, digest)
+        return LoadedCatalogue(None, report, path, digest, source)
     report.extend(run_rules(Context(catalogue, source)))
-    return LoadedCatalogue(catalogue if report.valid else None, report, path, digest)
+    return LoadedCatalogue(catalogue if report.valid else None, report, path, digest, source)

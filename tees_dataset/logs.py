@@ -1,0 +1,91 @@
+"""Logging for a terminal (colour, a spinner per stage), for cron (plain lines) and for log
+shippers (one JSON object a line). Messages never carry values from returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+LogFormat = Literal["auto", "plain", "json"]
+log = logging.getLogger("tees_dataset")
+_STATE: dict[str, Any] = {"console": None}
+_PLAIN = "%(asctime)s %(levelname)s %(message)s"
+_STANDARD = set(vars(logging.makeLogRecord({})))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, message, and any fields passed as `extra`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data |= {
+            k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")
+        }
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, default=str)
+
+
+def configure(
+    *, verbose: bool = False, fmt: LogFormat = "auto", log_file: Path | None = None
+) -> None:
+    """Set up the handlers once per process."""
+    root = logging.getLogger("tees_dataset")
+    root.handlers.clear()
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
+    console_level = logging.INFO if verbose else logging.WARNING
+    interactive = fmt == "auto" and sys.stderr.isatty()
+    if interactive:
+        from rich.console import Console
+        from rich.logging import RichHandler
+
+        console = Console(stderr=True)
+        _STATE["console"] = console
+        handler: logging.Handler = RichHandler(console=console, show_path=False, markup=False)
+    else:
+        _STATE["console"] = None
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_PLAIN))
+    handler.setLevel(console_level)
+    root.addHandler(handler)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_PLAIN))
+        file_handler.setLevel(logging.INFO)
+        root.addHandler(file_handler)
+
+
+@contextmanager
+def stage(name: str, **fields: Any) -> Iterator[None]:
+    """Log a stage's start and its duration; at a terminal, show a spinner while it runs."""
+    started = time.perf_counter()
+    log.info("%s…", name, extra={"stage": name, "event": "start", **fields})
+    console = _STATE["console"]
+    if console is not None:
+        with console.status(f"{name}…"):
+            yield
+    else:
+        yield
+    seconds = round(time.perf_counter() - started, 3)
+    log.info(
+        "%s: done in %.1f s",
+        name,
+        seconds,
+        extra={"stage": name, "event": "end", "seconds": seconds, **fields},
+    )

@@ -1,0 +1,79 @@
+"""A cache of earlier quarters' validated rows, keyed by the hash of every file in the quarter's
+folder, the catalogue and the tool version: unchanged returns are not read again.
+
+Only what trends need is kept (accepted rows, who sent what, file checksums); child references
+never reach the rows, and issues (which may quote them) are not cached. The quarter being built
+is always read afresh, so its feedback is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+from tees_dataset.quarter import Quarter
+from tees_dataset.returns import FileResult, QuarterReturns, sha256_of
+
+log = logging.getLogger(__name__)
+
+
+def quarter_key(folder: Path, catalogue_sha256: str, tool_version: str) -> str | None:
+    """A digest of everything a quarter's results depend on; None when there is no folder."""
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha256(f"{catalogue_sha256}|{tool_version}|{folder.name}".encode())
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            digest.update(f"|{path.name}:{sha256_of(path)}".encode())
+    return digest.hexdigest()
+
+
+class ReturnCache:
+    """Validated quarters on disk, one folder per key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def load(self, key: str, quarter: Quarter, folder: Path) -> QuarterReturns | None:
+        entry = self.root / key
+        try:
+            meta = json.loads((entry / "quarter.json").read_text(encoding="utf-8"))
+            frames = {name: pl.read_parquet(entry / f"{name}.parquet") for name in meta["frames"]}
+        except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
+            return None
+        files = [
+            FileResult(folder / f["name"], f["sha256"], f["agency"], f["identified_by"])
+            for f in meta["files"]
+        ]
+        status = {(a, r): s for a, r, s in meta["status"]}
+        log.debug("cache hit for %s", quarter)
+        return QuarterReturns(quarter, folder, files, frames, status)
+
+    def save(self, key: str, returns: QuarterReturns) -> None:
+        """Write atomically: a reader never sees half an entry."""
+        entry = self.root / key
+        if entry.exists():
+            return
+        partial = self.root / f".{key}.{os.getpid()}"
+        try:
+            partial.mkdir(parents=True, exist_ok=True)
+            for name, frame in returns.frames.items():
+                frame.write_parquet(partial / f"{name}.parquet")
+            meta = {
+                "frames": sorted(returns.frames),
+                "files": [{"name": f.path.name, "sha256": f.sha256, "agency": f.agency_id,
+                           "identified_by": f.identified_by} for f in returns.files if f.sha256],
+                "status": [[a, r, s] for (a, r), s in returns.status.items()],
+            }  # fmt: skip
+            (partial / "quarter.json").write_text(json.dumps(meta), encoding="utf-8")
+            partial.rename(entry)
+        except OSError as exc:  # a cache that cannot be written only costs time
+            log.warning("could not cache %s: %s", returns.quarter, exc)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
