@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-WIDTH, HEIGHT = 300.0, 110.0
-LEFT, RIGHT, TOP, BOTTOM = 34.0, 62.0, 8.0, 18.0
+WIDTH, HEIGHT = 320.0, 110.0
+LEFT, RIGHT, TOP, BOTTOM = 34.0, 92.0, 8.0, 18.0
+LABEL_GAP = 8.0
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def trend_svg(title: str, series: list[Series], unit: str) -> str:
             body.append(
                 f'<text x="{x(i):.1f}" y="{HEIGHT - 5}" font-size="6.5" text-anchor="middle">{escape(quarter[2:])}</text>'
             )
-    label_y: list[float] = []
+    labels: list[tuple[float, str, tuple[str, str]]] = []
     for s, (colour, width, dash, marker) in zip(series, STYLES, strict=False):
         points = [(x(i), y(v)) for i, (_, v) in enumerate(s.points) if v is not None]
         segments: list[list[tuple[float, float]]] = [[]]
@@ -111,11 +112,25 @@ def trend_svg(title: str, series: list[Series], unit: str) -> str:
                 )
         body += [_marker(marker, px, py, colour) for px, py in points]
         if points:
-            ly = points[-1][1]
-            while any(abs(ly - other) < 8 for other in label_y):
-                ly += 8
-            label_y.append(ly)
-            body.append(
-                f'<text x="{LEFT + plot_w + 5}" y="{ly + 2.5:.1f}" font-size="7" fill="#000">{escape(s.label)}</text>'
-            )
+            labels.append((points[-1][1], s.label, (marker, colour)))
+    for ly, label, (marker, colour) in _spread(labels, TOP + 2, TOP + plot_h):
+        body.append(_marker(marker, LEFT + plot_w + 8, ly, colour))
+        body.append(
+            f'<text x="{LEFT + plot_w + 13}" y="{ly + 2.5:.1f}" font-size="7" fill="#000">{escape(label)}</text>'
+        )
     return head + "".join(body) + "</svg>"
+
+
+Label = tuple[float, str, tuple[str, str]]
+
+
+def _spread(labels: list[Label], low: float, high: float) -> list[Label]:
+    """End labels in the order of their lines, at least LABEL_GAP apart, inside [low, high]."""
+    placed: list[Label] = []
+    for y, label, style in sorted(labels, key=lambda item: item[0]):  # push down past the one above
+        placed.append((max(y, placed[-1][0] + LABEL_GAP) if placed else max(y, low), label, style))
+    for i in range(len(placed) - 1, -1, -1):  # then pull up from the bottom edge
+        limit = high if i == len(placed) - 1 else placed[i + 1][0] - LABEL_GAP
+        if placed[i][0] > limit:
+            placed[i] = (limit, placed[i][1], placed[i][2])
+    return placed
