@@ -167,6 +167,10 @@ def test_packs_show_the_figures_and_the_marking_on_every_page(built: tuple[Path,
     )
     assert reader.trailer["/Root"]["/Lang"] == "en-GB"
     assert "/StructTreeRoot" in reader.trailer["/Root"]
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfuaid:part="1"' in xmp  # declared PDF/UA-1
+    assert root["/MarkInfo"]["/Marked"] and root["/ViewerPreferences"]["/DisplayDocTitle"]
 
 
 def test_no_child_reference_in_any_shared_output(built: tuple[Path, int, str]) -> None:

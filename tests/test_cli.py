@@ -55,3 +55,12 @@ def test_missing_catalogue_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "catalogue not found" in result.output
+
+
+def test_template_writes_a_workbook_per_agency_that_submits_returns(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["template", "--quarter", "2024Q3", "--out", str(tmp_path), *CAT])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 15 and "cleveland_police-2024Q3.xlsx" in names
+    one = runner.invoke(app, ["template", "--agency", "nope", "--out", str(tmp_path), *CAT])
+    assert one.exit_code == 2 and "no agency 'nope'" in one.output

@@ -17,12 +17,13 @@ class Series:
     points: list[tuple[str, float | None]]  # (quarter, value or None when not available)
 
 
-# (stroke, width, dash, marker): the first series (the partnership) is the boldest.
+# (stroke, width, dash, marker): the first series (the partnership) is the boldest. Every grey
+# keeps at least 5:1 contrast on white (WCAG 1.4.11 asks 3:1 for graphics).
 STYLES = (
     ("#000000", 2.2, "", "circle"),
-    ("#555555", 1.4, "5 3", "square"),
-    ("#777777", 1.0, "1.5 2", "triangle"),
-    ("#999999", 1.0, "6 2 1.5 2", "diamond"),
+    ("#404040", 1.4, "5 3", "square"),
+    ("#595959", 1.0, "1.5 2", "triangle"),
+    ("#666666", 1.0, "6 2 1.5 2", "diamond"),
 )
 
 
