@@ -266,6 +266,7 @@ def compute_figures(
         for q, r in loaded_returns.items()
     }
     population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
+    detailed = {options.quarter.shift(-n) for n in (0, 1, 4)}
     with stage(
         f"computing {sum(1 for _ in catalogue.indicators())} indicators for {len(datas)} quarters"
     ):
@@ -277,6 +278,8 @@ def compute_figures(
                     data,
                     history=datas,
                     population=population_for(population_table, catalogue, q),
+                    # Earlier quarters feed the trend (headlines) and the changes (every row).
+                    detail=q in detailed,
                 ),
             )
             for q, data in datas.items()

@@ -70,6 +70,8 @@ class Inputs:
     data: QuarterData
     history: Mapping[Quarter, QuarterData] = field(default_factory=dict)
     population: Mapping[str, float] = field(default_factory=dict)
+    # False: headline rows only (enough for a trend), which is much less work.
+    detail: bool = True
 
 
 def areas(catalogue: Catalogue) -> list[AreaDef]:
@@ -136,7 +138,9 @@ def _rows(data: QuarterData | None, spec: ReturnSpec, quarter: Quarter) -> pl.La
     return with_quarter_columns(data.frames[spec.id], quarter)
 
 
-def _per_unit(indicator: Indicator, rows: pl.LazyFrame | None) -> pl.DataFrame:
+def _per_unit(
+    indicator: Indicator, rows: pl.LazyFrame | None, *, detail: bool = True
+) -> pl.DataFrame:
     """Headline and breakdown numerators and denominators per unit (before zero-filling)."""
     measure = indicator.measure
     if rows is None or isinstance(measure, MedianDaysMeasure):
@@ -146,7 +150,7 @@ def _per_unit(indicator: Indicator, rows: pl.LazyFrame | None) -> pl.DataFrame:
             pl.lit("").alias("breakdown"), pl.lit("").alias("breakdown_value")
         )
     ]
-    if measure.breakdown:
+    if measure.breakdown and detail:
         parts.append(
             measure_by_area(rows, measure, measure.breakdown).select(
                 AREA,
@@ -159,7 +163,7 @@ def _per_unit(indicator: Indicator, rows: pl.LazyFrame | None) -> pl.DataFrame:
                 DENOMINATOR,
             )
         )
-    for name, frame in labelled_parts(rows, measure):
+    for name, frame in labelled_parts(rows, measure) if detail else []:
         parts.append(frame.with_columns(pl.lit(name).alias("breakdown")))
     columns = [AREA, *_KEYS, NUMERATOR, DENOMINATOR]
     return pl.concat(
@@ -255,24 +259,6 @@ def _status_and_value(indicator: Indicator, unit: str) -> tuple[pl.Expr, pl.Expr
     return pl.when(ok & has_base).then(value), status
 
 
-def _rollup(per_unit: pl.DataFrame, area: AreaDef, members: tuple[str, ...]) -> pl.DataFrame:
-    """Pool numerators and denominators over the area's units (never average rates)."""
-    pooled = (
-        per_unit.filter(pl.col(AREA).is_in(list(members)))
-        .group_by(_KEYS, maintain_order=True)
-        .agg(
-            pl.col(NUMERATOR).sum(),
-            pl.when(pl.col(DENOMINATOR).is_null().all())
-            .then(None)
-            .otherwise(pl.col(DENOMINATOR).sum())
-            .alias(DENOMINATOR),
-            pl.col("complete").all(),
-        )
-    )
-    # Breakdown rows of an incomplete area say nothing: keep only its headline and rolling rows.
-    return pooled.filter(pl.col("complete") | pl.col("breakdown").is_in(["", ROLLING]))
-
-
 def _median_rollup(
     rows: pl.LazyFrame | None, members: tuple[str, ...], complete: Mapping[str, bool]
 ) -> pl.DataFrame:
@@ -298,8 +284,8 @@ def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs
     units = units_of(catalogue, spec)
     complete = _complete(catalogue, spec, inputs.data)
     rows = _rows(inputs.data, spec, inputs.quarter)
-    per_unit = _zero_filled(_per_unit(indicator, rows), units, complete, unit)
-    rolling = _rolling_rows(catalogue, indicator, spec, inputs, units)
+    per_unit = _zero_filled(_per_unit(indicator, rows, detail=inputs.detail), units, complete, unit)
+    rolling = _rolling_rows(catalogue, indicator, spec, inputs, units) if inputs.detail else None
     if rolling is not None:
         per_unit = pl.concat([per_unit, rolling], how="vertical_relaxed")
     if isinstance(indicator.measure, RateMeasure):
@@ -318,57 +304,47 @@ def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs
         else None
     )
     value, status = _status_and_value(indicator, unit)
+    applicable: list[tuple[int, AreaDef, tuple[str, ...]]] = []
     frames = []
-    for area in areas(catalogue):
+    for order, area in enumerate(areas(catalogue)):
         reason = indicator.not_applicable.get(area.type)  # type: ignore[call-overload]
         if spec.area_level == "partnership" and area.type == "local_authority":
             reason = reason or PARTNERSHIP_LEVEL_NOTE
         members = area.partnerships if spec.area_level == "partnership" else area.members
         if reason:
-            pooled = _not_applicable_row()
-        elif elapsed is not None or isinstance(indicator.measure, MedianDaysMeasure):
+            frames.append(
+                _labelled(_not_applicable_row(), order, area).with_columns(
+                    pl.lit(reason).alias("note")
+                )
+            )
+        elif isinstance(indicator.measure, MedianDaysMeasure):
             pooled = _median_rollup(elapsed, members, complete).with_columns(
                 value.alias("value"), status.alias("status")
             )
+            frames.append(_labelled(_blank_if_missing(pooled), order, area))
         else:
-            pooled = _rollup(per_unit, area, members).with_columns(
-                value.alias("value"), status.alias("status")
-            )
-        if not reason:
-            pooled = pooled.with_columns(
-                pl.when(pl.col("status") == "missing")
-                .then(None)
-                .otherwise(pl.col(NUMERATOR))
-                .alias(NUMERATOR),
-                pl.when(pl.col("status") == "missing")
-                .then(None)
-                .otherwise(pl.col(DENOMINATOR))
-                .alias(DENOMINATOR),
-                pl.lit("").alias("note"),
-            )
-        else:
-            pooled = pooled.with_columns(pl.lit(reason).alias("note"))
+            applicable.append((order, area, members))
+    if applicable:
         frames.append(
-            pooled.sort(pl.col("breakdown") != "", "breakdown", "breakdown_value")
-            .with_columns(
-                pl.lit(area.name).alias("area"),
-                pl.lit(area.code).alias("area_code"),
-                pl.lit(area.type).alias("area_type"),
-            )
-            .select(
-                "area",
-                "area_code",
-                "area_type",
-                *_KEYS,
-                NUMERATOR,
-                DENOMINATOR,
-                "value",
-                "status",
-                "note",
-            )
+            _pooled(per_unit, applicable)
+            .with_columns(value.alias("value"), status.alias("status"))
+            .pipe(_blank_if_missing)
         )
+    columns = [
+        "order",
+        "area",
+        "area_code",
+        "area_type",
+        *_KEYS,
+        NUMERATOR,
+        DENOMINATOR,
+        "value",
+        "status",
+        "note",
+    ]
     return (
-        pl.concat(frames, how="vertical_relaxed")
+        pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")
+        .sort("order", pl.col("breakdown") != "", "breakdown", "breakdown_value")
         .with_columns(
             pl.lit(str(inputs.quarter)).alias("quarter"),
             pl.lit(indicator.id).alias("indicator_id"),
@@ -376,6 +352,60 @@ def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs
         )
         .select(RESULT_COLUMNS)
     )
+
+
+def _labelled(frame: pl.DataFrame, order: int, area: AreaDef) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.lit(order).alias("order"),
+        pl.lit(area.name).alias("area"),
+        pl.lit(area.code).alias("area_code"),
+        pl.lit(area.type).alias("area_type"),
+        pl.lit("").alias("note") if "note" not in frame.columns else pl.col("note"),
+    )
+
+
+def _blank_if_missing(frame: pl.DataFrame) -> pl.DataFrame:
+    missing = pl.col("status") == "missing"
+    return frame.with_columns(
+        pl.when(missing).then(None).otherwise(pl.col(NUMERATOR)).alias(NUMERATOR),
+        pl.when(missing).then(None).otherwise(pl.col(DENOMINATOR)).alias(DENOMINATOR),
+        pl.lit("").alias("note"),
+    )
+
+
+def _pooled(
+    per_unit: pl.DataFrame, applicable: list[tuple[int, AreaDef, tuple[str, ...]]]
+) -> pl.DataFrame:
+    """Pool numerators and denominators over each area's units in one pass (never average rates)."""
+    membership = pl.DataFrame(
+        [
+            (order, a.name, a.code, a.type, unit)
+            for order, a, members in applicable
+            for unit in members
+        ],
+        schema={
+            "order": pl.Int64,
+            "area": pl.String,
+            "area_code": pl.String,
+            "area_type": pl.String,
+            AREA: pl.String,
+        },
+        orient="row",
+    )
+    pooled = (
+        per_unit.join(membership, on=AREA, how="inner")
+        .group_by("order", "area", "area_code", "area_type", *_KEYS)
+        .agg(
+            pl.col(NUMERATOR).sum(),
+            pl.when(pl.col(DENOMINATOR).is_null().all())
+            .then(None)
+            .otherwise(pl.col(DENOMINATOR).sum())
+            .alias(DENOMINATOR),
+            pl.col("complete").all(),
+        )
+    )
+    # Breakdown rows of an incomplete area say nothing: keep only its headline and rolling rows.
+    return pooled.filter(pl.col("complete") | pl.col("breakdown").is_in(["", ROLLING]))
 
 
 def _not_applicable_row() -> pl.DataFrame:
