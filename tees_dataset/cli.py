@@ -293,7 +293,7 @@ def validate(
 
     Writes validation.xlsx, validation.json and feedback/<agency>-<quarter>-feedback.xlsx
     (each agency's own issues, to send back) into <out>/<quarter>/, leaving any pack there
-    untouched. Exit 0 when every return was received and valid, 1 otherwise.
+    untouched. Exit 0 when no return has errors (missing returns are listed), 1 when any has.
 
     Example: tees-dataset validate --quarter 2024Q3 --returns returns/
     """
@@ -317,8 +317,11 @@ def validate(
             f"{row['agency_name']}: {row['return_title']}: {row['status']}, "
             f"{row['errors']} error(s), {row['warnings']} warning(s)"
         )
+    missing = sum(1 for r in rows if r["status"] == "missing")
+    if missing:
+        typer.echo(f"{missing} expected return(s) not received yet (listed above as missing).")
     typer.echo(f"Reports in {folder}: validation.xlsx, validation.json, feedback/")
-    raise typer.Exit(1 if any(r["status"] != "received" for r in rows) else 0)
+    raise typer.Exit(1 if any(i.level is Level.ERROR for i in checked.issues) else 0)
 
 
 @app.command()
