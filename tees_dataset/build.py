@@ -229,6 +229,7 @@ def compute_figures(
     """Read the quarter and the 7 before it (where the archive has them) and compute them all."""
     import polars as pl
 
+    from tees_dataset.catalogue.models import RatioMeasure
     from tees_dataset.compute import (
         Inputs,
         QuarterData,
@@ -241,8 +242,19 @@ def compute_figures(
 
     quarters = [options.quarter.shift(-n) for n in range(TREND_QUARTERS - 1, -1, -1)]
     cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
-    loaded_returns = {}
-    for q in quarters:
+    population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
+    detailed = {options.quarter.shift(-n) for n in (0, 1, 4)}
+    # Returns a later quarter still needs (rolling 12-month figures); others are dropped as soon
+    # as their quarter is computed, so memory holds one quarter's rows at a time.
+    kept = {
+        ind.source for _, _, ind in catalogue.indicators()
+        if isinstance(ind.measure, RatioMeasure) and ind.measure.rolling_quarters
+    }  # fmt: skip
+    datas: dict[Quarter, QuarterData] = {}
+    results = {}
+    files = []
+    current_returns = None
+    for q in quarters:  # oldest first: a quarter's rolling figures need only earlier ones
         folder = options.returns_dir / str(q)
         if q != options.quarter and not folder.is_dir():
             continue
@@ -253,42 +265,37 @@ def compute_figures(
             if cache and q != options.quarter
             else None
         )
-        cached = cache.load(key, q, folder) if cache and key else None
-        if cached is not None:
-            loaded_returns[q] = cached
-            continue
-        with stage(f"reading returns for {q}", quarter=str(q)):
-            loaded_returns[q] = load_quarter(catalogue, q, options.returns_dir)
-        if cache and key:
-            cache.save(key, loaded_returns[q])
-    datas = {
-        q: QuarterData(r.frames, {k: v == "received" for k, v in r.status.items()})
-        for q, r in loaded_returns.items()
-    }
-    population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
-    detailed = {options.quarter.shift(-n) for n in (0, 1, 4)}
-    with stage(
-        f"computing {sum(1 for _ in catalogue.indicators())} indicators for {len(datas)} quarters"
-    ):
-        results = {
-            q: compute_quarter(
-                catalogue,
-                Inputs(
-                    q,
-                    data,
-                    history=datas,
-                    population=population_for(population_table, catalogue, q),
-                    # Earlier quarters feed the trend (headlines) and the changes (every row).
-                    detail=q in detailed,
-                ),
-            )
-            for q, data in datas.items()
-        }
-        if options.publish:
-            from tees_dataset.compute.suppress import suppress
+        returns = cache.load(key, q, folder) if cache and key else None
+        if returns is None:
+            with stage(f"reading returns for {q}", quarter=str(q)):
+                returns = load_quarter(catalogue, q, options.returns_dir)
+            if cache and key:
+                cache.save(key, returns)
+        files += returns.files
+        if q == options.quarter:
+            current_returns = returns
+        datas[q] = QuarterData(
+            returns.frames, {k: v == "received" for k, v in returns.status.items()}
+        )
+        with stage(f"computing {q}", quarter=str(q)):
+            inputs = Inputs(
+                q, datas[q], history=datas,
+                population=population_for(population_table, catalogue, q),
+                # Earlier quarters feed the trend (headlines) and the changes (every row).
+                detail=q in detailed,
+            )  # fmt: skip
+            results[q] = compute_quarter(catalogue, inputs)
+        datas[q] = QuarterData(
+            {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
+        )
+        del returns
+    if options.publish:
+        from tees_dataset.compute.suppress import suppress
 
+        with stage("suppressing small numbers"):
             groups = partnership_areas(catalogue)
             results = {q: suppress(r, groups) for q, r in results.items()}
+    assert current_returns is not None
     current = add_changes(
         results[options.quarter],
         results.get(options.quarter.shift(-1)),
@@ -307,8 +314,7 @@ def compute_figures(
         "unit",
         "status",
     )
-    files = [f for r in loaded_returns.values() for f in r.files]
-    return Figures(loaded_returns[options.quarter], current, trend, files)
+    return Figures(current_returns, current, trend, files)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
