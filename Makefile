@@ -18,7 +18,7 @@ help: ## List the targets
 
 setup: $(UV) ## Install the locked dependencies into .venv (system libraries first, if missing)
 	@bash scripts/system-deps.sh
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 
 demo: setup ## Set up, then build the $(QUARTER) packs from the committed sample returns into out/
 	$(RUN) tees-dataset build --quarter $(QUARTER) --returns sample_returns --out out; \

@@ -21,9 +21,10 @@ For each scale N it:
 2. times ``tees-dataset build --quarter 2024Q3 --html`` as a subprocess: wall time, CPU time and
    peak RSS of the build and every process it waited for (its PDF render pool included), then
    the same build again over the unchanged returns (to show whether anything is cached);
-3. times the build's stages in a fresh process, wall and CPU (read each quarter with
-   ``load_quarter``, ``compute_quarter`` per quarter, validation reports, CSVs, dataset workbook,
-   HTML + PDF per partnership), with the process's peak RSS after each stage;
+3. times the build's stages in a fresh process: the real ``run_build`` (cache off, the two packs
+   rendered one after the other) with a stopwatch around each step it calls (``load_quarter``
+   and ``compute_quarter`` per quarter, validation reports, CSVs, dataset workbook, HTML and PDF
+   per partnership, manifest), wall and CPU, and the process's peak RSS after each step;
 4. measures a floor: every sheet of every return file read as text with plain fastexcel (no
    validation), plus WeasyPrint rendering the build's own HTML; reports build / floor.
 
@@ -32,7 +33,8 @@ and records which heavy libraries ``import tees_dataset.cli`` pulls in.
 
 The machine may be shared: before each measurement the benchmark waits (up to --quiet-wait
 seconds) until other processes use almost no CPU, and it records how much CPU others used
-during each measurement (from /proc/stat), so a contended number can be recognised.
+during each measurement, and the hypervisor's steal (from /proc/stat), so a contended number
+can be recognised.
 
 Everything goes to ``bench/results.json``; a markdown summary goes to stdout. Scratch output
 lives under ``bench/work/`` (git-ignored). Only the project's locked dependencies are used.

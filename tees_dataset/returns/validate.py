@@ -124,15 +124,15 @@ def validate_sheet(
 def _with_records(issues: list[Issue], frame: pl.DataFrame, spec: ReturnSpec) -> list[Issue]:
     """Attach each row's child reference (personal) so the agency's feedback can name it."""
     personal = next((c.name for c in spec.columns if c.personal), None)
-    if personal is None or frame.is_empty():
+    if personal is None or frame.is_empty() or not issues:
         return issues
-    records = dict(frame.select(ROW, personal).iter_rows())
-    out = []
-    for issue in issues:
-        row = re.sub(r"^[A-Z]+", "", issue.location.cell or "")
-        record = records.get(int(row)) if row.isdigit() else None
-        out.append(replace(issue, record=record) if record else issue)
-    return out
+    rows = [re.sub(r"^[A-Z]+", "", issue.location.cell or "") for issue in issues]
+    wanted = {int(r) for r in rows if r.isdigit()}
+    records = dict(frame.filter(pl.col(ROW).is_in(list(wanted))).select(ROW, personal).iter_rows())
+    return [
+        replace(issue, record=records[int(r)]) if r.isdigit() and records.get(int(r)) else issue
+        for issue, r in zip(issues, rows, strict=True)
+    ]
 
 
 def _coverage_issues(
@@ -359,9 +359,11 @@ def _resolve_area(
         )
         .alias(AREA_COLUMN)
     )
-    check = resolved.select(ROW, pl.col(AREA_COLUMN).alias("id")).with_columns(
-        frame[AREA_COLUMN].alias("raw")
-    )
+    check = (
+        resolved.select(ROW, pl.col(AREA_COLUMN).alias("id"))
+        .with_columns(frame[AREA_COLUMN].alias("raw"))
+        .filter(~pl.col("id").is_in(list(agency.covers)) | pl.col("id").is_null())
+    )  # only the rows in error are looked at one by one
     for row, la_id, raw in check.iter_rows():
         if la_id in agency.covers:
             continue
