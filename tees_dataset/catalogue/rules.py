@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
 
 from tees_dataset.catalogue.loader import LoadedYaml, Path_
 from tees_dataset.catalogue.models import (
@@ -175,8 +176,6 @@ def references(ctx: Context) -> list[Issue]:
 
 
 def _unknown(ctx: Context, kind: str, name: str, path: Path_, known: set[str]) -> Issue:
-    from difflib import get_close_matches
-
     close = get_close_matches(name, sorted(known), n=1)
     hint = f"Did you mean '{close[0]}'?" if close else f"Known: {', '.join(sorted(known))}."
     return ctx.issue(f"unknown-{kind.replace(' ', '-')}", f"unknown {kind} '{name}'", path, hint)
@@ -218,8 +217,6 @@ def _has(spec: ReturnSpec, column: str) -> bool:
 
 
 def _unknown_column(ctx: Context, name: str, path: Path_, spec: ReturnSpec) -> Issue:
-    from difflib import get_close_matches
-
     known = [c.name for c in spec.columns]
     close = get_close_matches(name, known, n=1)
     hint = f"Did you mean '{close[0]}'?" if close else f"Its columns are: {', '.join(known)}."

@@ -24,6 +24,7 @@ from tees_dataset.returns.workbook import (
     META_SHEET,
     TOOL_MARK,
     append_row,
+    default_file_name,
     keep_as_text,
     sheet_columns,
 )
@@ -204,8 +205,6 @@ def _validation_for(
 
 def write_template(catalogue: Catalogue, agency: Agency, quarter: Quarter, out_dir: Path) -> Path:
     """Write the agency's blank template for the quarter; returns its path."""
-    from tees_dataset.returns.workbook import default_file_name
-
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / default_file_name(agency, str(quarter))
     build_template(catalogue, agency, quarter).save(path)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
+from tees_dataset.catalogue.models import Agency, Column, ReturnSpec
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
@@ -59,19 +58,5 @@ def sheet_columns(spec: ReturnSpec) -> list[Column]:
     return [area_column(), *spec.columns]
 
 
-@dataclass(frozen=True)
-class Submission:
-    """Who a workbook is from and what it holds, as its metadata or file name says."""
-
-    agency: Agency
-    quarter: str
-    return_ids: tuple[str, ...]
-    identified_by: str  # "metadata" or "file name"
-
-
 def default_file_name(agency: Agency, quarter: str) -> str:
     return f"{agency.id}-{quarter}.xlsx"
-
-
-def expected_returns(catalogue: Catalogue, agency: Agency) -> tuple[str, ...]:
-    return tuple(r.id for r in catalogue.returns_of(agency.id))
