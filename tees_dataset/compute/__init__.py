@@ -20,6 +20,7 @@ from tees_dataset.compute.measures import (
     AREA,
     DENOMINATOR,
     NUMERATOR,
+    SUM_PLACES,
     aggregate,
     elapsed_by_unit,
     labelled_parts,
@@ -216,7 +217,7 @@ def _rolling_rows(
             schema={AREA: pl.String, NUMERATOR: pl.Float64, DENOMINATOR: pl.Float64}
         )
     else:
-        summed = pl.concat(numerators).group_by(AREA).agg(pl.col(NUMERATOR).sum())
+        summed = pl.concat(numerators).group_by(AREA).agg(pl.col(NUMERATOR).sum().round(SUM_PLACES))
         den = aggregate(current, row_filter, pl.lit(0.0), denominator).select(AREA, DENOMINATOR)
         per_unit = summed.join(den, on=AREA, how="full", coalesce=True).collect()
     label = f"{3 * measure.rolling_quarters} months to quarter end"
@@ -396,10 +397,10 @@ def _pooled(
         per_unit.join(membership, on=AREA, how="inner")
         .group_by("order", "area", "area_code", "area_type", *_KEYS)
         .agg(
-            pl.col(NUMERATOR).sum(),
+            pl.col(NUMERATOR).sum().round(SUM_PLACES),
             pl.when(pl.col(DENOMINATOR).is_null().all())
             .then(None)
-            .otherwise(pl.col(DENOMINATOR).sum())
+            .otherwise(pl.col(DENOMINATOR).sum().round(SUM_PLACES))
             .alias(DENOMINATOR),
             pl.col("complete").all(),
         )

@@ -79,6 +79,9 @@ def row_terms(measure: PooledMeasure) -> tuple[pl.Expr | None, pl.Expr, pl.Expr 
     raise TypeError(f"unknown measure kind {measure.kind}")
 
 
+SUM_PLACES = 9
+
+
 def aggregate(
     rows: pl.LazyFrame,
     row_filter: pl.Expr | None,
@@ -96,8 +99,16 @@ def aggregate(
         numerator.alias(NUMERATOR),
         (denominator if denominator is not None else pl.lit(None, pl.Float64)).alias(DENOMINATOR),
     )
-    den = pl.col(DENOMINATOR).sum() if denominator is not None else pl.lit(None, pl.Float64)
-    return rows.group_by(keys).agg(pl.col(NUMERATOR).sum(), den.alias(DENOMINATOR))
+    # Sums are rounded to 9 places: summing floats in parallel may add them in a different order
+    # from one run to the next, and the same returns must always give the same figures.
+    den = (
+        pl.col(DENOMINATOR).sum().round(SUM_PLACES)
+        if denominator is not None
+        else pl.lit(None, pl.Float64)
+    )
+    return rows.group_by(keys).agg(
+        pl.col(NUMERATOR).sum().round(SUM_PLACES), den.alias(DENOMINATOR)
+    )
 
 
 def measure_by_area(
