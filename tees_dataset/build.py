@@ -8,7 +8,7 @@ import logging
 import os
 import platform
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -223,6 +223,51 @@ def reference_dir(loaded: LoadedCatalogue) -> Path:
     return loaded.path.resolve().parent / "reference"
 
 
+# Quarters whose return files add up to at most this many bytes are read and validated together
+# (one pass per return over all of them); larger quarters are read one at a time, which bounds
+# memory. Sample returns at Tees volumes are about 0.6 MB a quarter.
+BATCH_BYTES = 48 * 1024 * 1024
+
+
+def _span(quarters: list[Quarter]) -> str:
+    return str(quarters[0]) if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
+
+
+@dataclass(frozen=True)
+class _Planned:
+    quarter: Quarter
+    key: str | None  # its cache key; None for the quarter being built, or with no cache
+    cached: bool
+
+
+def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list[list[_Planned]]:
+    """The quarters to read, oldest first, in batches: a quarter found in the cache on its own,
+    runs of the others together up to BATCH_BYTES of files. The quarter being built is always
+    read afresh, so that its feedback is complete."""
+    from tees_dataset.returns.cache import quarter_key
+
+    plan: list[list[_Planned]] = []
+    batch_bytes = 0
+    for n in range(TREND_QUARTERS - 1, -1, -1):
+        q = options.quarter.shift(-n)
+        folder = options.returns_dir / str(q)
+        if n and not folder.is_dir():
+            continue
+        key = quarter_key(folder, catalogue_sha256, __version__) if cache and n else None
+        if key and cache.has(key):
+            plan.append([_Planned(q, key, cached=True)])
+            continue
+        files = folder.iterdir() if folder.is_dir() else iter(())
+        size = sum(p.stat().st_size for p in files if p.is_file())
+        if plan and not plan[-1][0].cached and batch_bytes + size <= BATCH_BYTES:
+            plan[-1].append(_Planned(q, key, cached=False))
+            batch_bytes += size
+        else:
+            plan.append([_Planned(q, key, cached=False)])
+            batch_bytes = size
+    return plan
+
+
 def compute_figures(
     catalogue: Catalogue, loaded: LoadedCatalogue, options: BuildOptions
 ) -> Figures:
@@ -237,15 +282,14 @@ def compute_figures(
         compute_quarter,
         population_for,
     )
-    from tees_dataset.returns import load_quarter
-    from tees_dataset.returns.cache import ReturnCache, quarter_key
+    from tees_dataset.returns import QuarterReturns, load_quarters
+    from tees_dataset.returns.cache import ReturnCache
 
-    quarters = [options.quarter.shift(-n) for n in range(TREND_QUARTERS - 1, -1, -1)]
     cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
     population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
     detailed = {options.quarter.shift(-n) for n in (0, 1, 4)}
     # Returns a later quarter still needs (rolling 12-month figures); others are dropped as soon
-    # as their quarter is computed, so memory holds one quarter's rows at a time.
+    # as their quarter is computed, so memory holds one batch of quarters' rows at a time.
     kept = {
         ind.source for _, _, ind in catalogue.indicators()
         if isinstance(ind.measure, RatioMeasure) and ind.measure.rolling_quarters
@@ -254,41 +298,38 @@ def compute_figures(
     results = {}
     files = []
     current_returns = None
-    for q in quarters:  # oldest first: a quarter's rolling figures need only earlier ones
-        folder = options.returns_dir / str(q)
-        if q != options.quarter and not folder.is_dir():
-            continue
-        # Earlier quarters come from the cache when their files are unchanged; the quarter
-        # being built is always read afresh so that its feedback is complete.
-        key = (
-            quarter_key(folder, loaded.sha256, __version__)
-            if cache and q != options.quarter
-            else None
-        )
-        returns = cache.load(key, q, folder) if cache and key else None
-        if returns is None:
-            with stage(f"reading returns for {q}", quarter=str(q)):
-                returns = load_quarter(catalogue, q, options.returns_dir)
-            if cache and key:
-                cache.save(key, returns)
-        files += returns.files
-        if q == options.quarter:
-            current_returns = returns
-        datas[q] = QuarterData(
-            returns.frames, {k: v == "received" for k, v in returns.status.items()}
-        )
-        with stage(f"computing {q}", quarter=str(q)):
-            inputs = Inputs(
-                q, datas[q], history=datas,
-                population=population_for(population_table, catalogue, q),
-                # Earlier quarters feed the trend (headlines) and the changes (every row).
-                detail=q in detailed,
-            )  # fmt: skip
-            results[q] = compute_quarter(catalogue, inputs)
-        datas[q] = QuarterData(
-            {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
-        )
-        del returns
+    for batch in _read_plan(options, cache, loaded.sha256):
+        # Oldest first: a quarter's rolling figures need only earlier ones.
+        quarters = [p.quarter for p in batch]
+        read: list[QuarterReturns] | None = None
+        if cache and batch[0].cached and batch[0].key:
+            hit = cache.load(batch[0].key, quarters[0], options.returns_dir / str(quarters[0]))
+            read = [hit] if hit else None
+        if read is None:
+            with stage(f"reading returns for {_span(quarters)}", quarter=str(quarters[-1])):
+                read = load_quarters(catalogue, quarters, options.returns_dir)
+            for planned, returns in zip(batch, read, strict=True):
+                if cache and planned.key:
+                    cache.save(planned.key, returns)
+        for q, returns in zip(quarters, read, strict=True):
+            files += returns.files
+            if q == options.quarter:
+                current_returns = returns
+            datas[q] = QuarterData(
+                returns.frames, {k: v == "received" for k, v in returns.status.items()}
+            )
+            with stage(f"computing {q}", quarter=str(q)):
+                inputs = Inputs(
+                    q, datas[q], history=datas,
+                    population=population_for(population_table, catalogue, q),
+                    # Earlier quarters feed the trend (headlines) and the changes (every row).
+                    detail=q in detailed,
+                )  # fmt: skip
+                results[q] = compute_quarter(catalogue, inputs)
+            datas[q] = QuarterData(
+                {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
+            )
+        del read, returns
     if options.publish:
         from tees_dataset.compute.suppress import suppress
 
@@ -334,23 +375,71 @@ def _build_into(
     started: dt.datetime,
 ) -> BuildOutcome:
     from tees_dataset.compute import areas
-    from tees_dataset.render.context import MARKING, CompletenessRow, SourceFile, build_context
+    from tees_dataset.render.context import MARKING
     from tees_dataset.render.xlsx import write_dataset_workbook
     from tees_dataset.returns.feedback import summary
 
     quarter = str(options.quarter)
-    figures = compute_figures(catalogue, loaded, options)
-    returns = figures.returns
-    if not returns.folder.is_dir():
-        log.warning("no returns folder %s: every figure will be missing", returns.folder)
-    if not options.publish:  # validation reports are internal: never in the publishable set
-        write_validation_reports(catalogue, returns, staging)
-    _write_results_csv(figures.results, staging / "results.csv")
-    _write_results_csv(figures.trend, staging / "trend.csv")
-    rows = figures.results.to_dicts()
-    trend = figures.trend.to_dicts()
+    # The render workers start now, so that they load WeasyPrint while the returns are read.
+    pool = _start_render_pool(len(catalogue.partnerships))
+    try:
+        figures = compute_figures(catalogue, loaded, options)
+        returns = figures.returns
+        if not returns.folder.is_dir():
+            log.warning("no returns folder %s: every figure will be missing", returns.folder)
+        rows = figures.results.to_dicts()
+        trend = figures.trend.to_dicts()
+        returns_summary = summary(catalogue, returns)
+        contexts = _pack_contexts(
+            catalogue, loaded, options, figures, rows, trend, returns_summary, started
+        )
 
-    returns_summary = summary(catalogue, returns)
+        def meanwhile() -> None:
+            """What the build writes while the packs render."""
+            if not options.publish:  # validation reports are internal: never published
+                write_validation_reports(catalogue, returns, staging)
+            _write_results_csv(figures.results, staging / "results.csv")
+            _write_results_csv(figures.trend, staging / "trend.csv")
+            write_dataset_workbook(
+                catalogue,
+                rows,
+                trend,
+                [a.name for a in areas(catalogue)],
+                staging / f"dataset-{quarter}.xlsx",
+                quarter=quarter,
+                marking="" if options.publish else MARKING,
+            )
+
+        with stage(f"rendering {len(contexts)} packs"):
+            _render_all(contexts, staging, html=options.html, pool=pool, meanwhile=meanwhile)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    missing = [
+        f"{r['agency_name']}: {r['return_title']} {r['status']}"
+        for r in returns_summary
+        if r["status"] != "received"
+    ]
+    _write_manifest(loaded, options, figures.files, staging, started)
+    code = ExitCode.INCOMPLETE if missing else ExitCode.OK
+    outputs = sorted(p for p in staging.iterdir() if p.is_file())
+    return BuildOutcome(code, staging, outputs, missing, returns.issues)
+
+
+def _pack_contexts(
+    catalogue: Catalogue,
+    loaded: LoadedCatalogue,
+    options: BuildOptions,
+    figures: Figures,
+    rows: list[dict[str, Any]],
+    trend: list[dict[str, Any]],
+    returns_summary: list[dict[str, Any]],
+    started: dt.datetime,
+) -> list[Any]:
+    """What each partnership's pack shows."""
+    from tees_dataset.render.context import CompletenessRow, SourceFile, build_context
+
     agency_names = {a.id: a.name for a in catalogue.agencies}
     sources = [
         SourceFile(
@@ -385,28 +474,7 @@ def _build_into(
                 sources=sources, published=options.publish,
             )
         )  # fmt: skip
-    with stage(f"rendering {len(contexts)} packs"):
-        _render_all(contexts, staging, html=options.html)
-    area_names = [a.name for a in areas(catalogue)]
-    write_dataset_workbook(
-        catalogue,
-        rows,
-        trend,
-        area_names,
-        staging / f"dataset-{quarter}.xlsx",
-        quarter=quarter,
-        marking="" if options.publish else MARKING,
-    )
-
-    missing = [
-        f"{r['agency_name']}: {r['return_title']} {r['status']}"
-        for r in returns_summary
-        if r["status"] != "received"
-    ]
-    _write_manifest(loaded, options, figures.files, staging, started)
-    code = ExitCode.INCOMPLETE if missing else ExitCode.OK
-    outputs = sorted(p for p in staging.iterdir() if p.is_file())
-    return BuildOutcome(code, staging, outputs, missing, returns.issues)
+    return contexts
 
 
 def _agency_serves(catalogue: Catalogue, agency_id: str, las: list[str]) -> bool:
@@ -420,8 +488,35 @@ def _render_one(context: Any, pdf_path: Path, html_path: Path | None) -> None:
     render_pack(context, pdf_path, html_path)
 
 
-def _render_all(contexts: list[Any], staging: Path, *, html: bool) -> None:
-    """Each partnership's pack in its own process: WeasyPrint layout is single-threaded."""
+def _warm_up() -> None:
+    """Load WeasyPrint and its fonts in a render worker before there is a pack to render."""
+    from tees_dataset.render.pdf import warm_up
+
+    warm_up()
+
+
+def _start_render_pool(packs: int) -> ProcessPoolExecutor | None:
+    """A process per partnership's pack (WeasyPrint layout is single-threaded), or None when
+    there is one pack or one CPU."""
+    workers = min(packs, os.cpu_count() or 1)
+    if workers < 2:
+        return None
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(_warm_up)
+    return pool
+
+
+def _render_all(
+    contexts: list[Any],
+    staging: Path,
+    *,
+    html: bool,
+    pool: ProcessPoolExecutor | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
+    """Render every pack (in the pool's workers when there is one), running `meanwhile` in this
+    process as they render."""
     jobs = [
         (
             c,
@@ -430,15 +525,17 @@ def _render_all(contexts: list[Any], staging: Path, *, html: bool) -> None:
         )
         for c in contexts
     ]
-    if len(jobs) == 1 or (os.cpu_count() or 1) == 1:
+    if pool is None:
         for job in jobs:
             _render_one(*job)
+        if meanwhile:
+            meanwhile()
         return
-    with ProcessPoolExecutor(
-        max_workers=min(len(jobs), os.cpu_count() or 1), mp_context=get_context("spawn")
-    ) as pool:
-        for future in [pool.submit(_render_one, *job) for job in jobs]:
-            future.result()
+    futures = [pool.submit(_render_one, *job) for job in jobs]
+    if meanwhile:
+        meanwhile()
+    for future in futures:
+        future.result()
 
 
 def _write_manifest(

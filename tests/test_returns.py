@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.quarter import Quarter
-from tees_dataset.returns import load_quarter
+from tees_dataset.returns import load_quarter, load_quarters
 from tees_dataset.returns.sample import write_return, write_samples
 from tees_dataset.returns.template import write_template
 
-from .fixture_returns import FIXTURE, Q, strategy, workforce
+from .fixture_returns import FIXTURE, SECRET, Q, strategy, workforce
 
 D = dt.date
 Flat = list[tuple[str, str | None, str | None, str]]
@@ -210,3 +210,82 @@ def test_two_returns_from_one_agency_are_both_held_back(
     issues, status = flat(tmp_path, catalogue)
     assert [i[3] for i in issues] == ["F-DUPLICATE", "F-DUPLICATE"]
     assert status[("cleveland_police", "workforce")] == "rejected"
+
+
+def _two_quarters(tmp_path: Path, catalogue: Catalogue) -> tuple[Quarter, Quarter]:
+    """Hartlepool's returns for 2024Q2 and 2024Q3, each with one strategy discussion dated
+    in the other quarter, and Stockton's Q3 return clean. (The fixture's other sheets are dated
+    in 2024Q3, so in the 2024Q2 return they are out of quarter too.)"""
+    q2, q3 = Quarter(2024, 2), Quarter(2024, 3)
+    hartlepool, stockton = catalogue.agency("hartlepool_csc"), catalogue.agency("stockton_csc")
+    assert hartlepool is not None and stockton is not None
+    rows = {
+        q2: [strategy(1, D(2024, 6, 3), D(2024, 6, 3)), strategy(2, D(2024, 6, 28), D(2024, 7, 1))],
+        q3: [
+            strategy(3, D(2024, 7, 1), D(2024, 7, 2)),
+            strategy(4, D(2024, 6, 27), D(2024, 6, 28)),
+        ],
+    }
+    for q in (q2, q3):
+        fixture = {**FIXTURE["hartlepool_csc"], "strategy_discussions": rows[q]}
+        write_return(catalogue, hartlepool, q, fixture, tmp_path / str(q))
+    write_return(catalogue, stockton, q3, FIXTURE["stockton_csc"], tmp_path / str(q3))
+    return q2, q3
+
+
+def test_quarters_validated_together_keep_each_finding_with_its_own_quarter(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    q2, q3 = _two_quarters(tmp_path, catalogue)
+    together = load_quarters(catalogue, [q2, q3], tmp_path)
+    # Strategy sheet: A area, B child ref, C referral date, D strategy date; data from row 2.
+    for returns, quarter, start, end in (
+        (together[0], "2024Q2", "01/04/2024", "30/06/2024"),
+        (together[1], "2024Q3", "01/07/2024", "30/09/2024"),
+    ):
+        (issue,) = [i for i in returns.issues if i.location.sheet == "Strategy discussions"]
+        assert (issue.location.file, issue.location.cell, issue.code) == (
+            f"hartlepool_csc-{quarter}.xlsx", "D3", "V-QUARTER",
+        )  # fmt: skip
+        assert issue.message == (
+            f"'Strategy discussion date' is outside {quarter} ({start} to {end})"
+        )
+        assert issue.record == f"{SECRET}{2 if quarter == '2024Q2' else 4:03d}"
+        assert returns.status[("hartlepool_csc", "strategy_discussions")] == "rejected"
+        assert returns.status[("hartlepool_csc", "workforce")] == "received"
+    assert together[0].status[("stockton_csc", "workforce")] == "missing"
+    assert together[1].status[("stockton_csc", "workforce")] == "received"
+    # Each quarter's rows are its own, and the same as reading the quarter alone.
+    for returns, quarter in zip(together, (q2, q3), strict=True):
+        alone = load_quarter(catalogue, quarter, tmp_path)
+        assert alone.status == returns.status
+        assert [str(i) for i in alone.issues] == [str(i) for i in returns.issues]
+        assert sorted(alone.frames) == sorted(returns.frames)
+        for name, frame in alone.frames.items():
+            assert frame.equals(returns.frames[name]), name
+    workforce_q3 = together[1].frames["workforce"]
+    assert sorted(set(workforce_q3["agency"].to_list())) == ["hartlepool_csc", "stockton_csc"]
+    assert set(together[0].frames["workforce"]["agency"].to_list()) == {"hartlepool_csc"}
+
+
+def test_a_fault_checking_one_sheet_rejects_only_that_sheet(
+    tmp_path: Path, catalogue: Catalogue, monkeypatch: Any
+) -> None:
+    import tees_dataset.returns as returns_module
+
+    q2, q3 = _two_quarters(tmp_path, catalogue)
+    real = returns_module.validate_sheets
+
+    def faulty(spec: Any, catalogue: Catalogue, sheets: Any) -> Any:
+        if spec.id == "workforce" and any(s.agency.id == "stockton_csc" for s in sheets):
+            raise ZeroDivisionError("a fault in the checks")
+        return real(spec, catalogue, sheets)
+
+    monkeypatch.setattr(returns_module, "validate_sheets", faulty)
+    q2_returns, q3_returns = load_quarters(catalogue, [q2, q3], tmp_path)
+    internal = [i for i in q3_returns.issues if i.code == "V-INTERNAL"]
+    assert [(i.agency, i.location.sheet) for i in internal] == [("stockton_csc", "Workforce")]
+    assert q3_returns.status[("stockton_csc", "workforce")] == "rejected"
+    assert q3_returns.status[("hartlepool_csc", "workforce")] == "received"
+    assert q2_returns.status[("hartlepool_csc", "workforce")] == "received"
+    assert set(q3_returns.frames["workforce"]["agency"].to_list()) == {"hartlepool_csc"}

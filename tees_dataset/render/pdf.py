@@ -62,6 +62,13 @@ def write_pdf(html: str, target: Path) -> None:
     document.write_pdf(target, pdf_variant="pdf/ua-1", pdf_tags=True)
 
 
+def warm_up() -> None:
+    """Load WeasyPrint and set up its fonts (the first layout in a process pays for both)."""
+    from weasyprint import HTML
+
+    HTML(string="<p>tees-dataset</p>").write_pdf()
+
+
 def render_pack(context: PackContext, pdf_path: Path, html_path: Path | None = None) -> None:
     """Write one partnership's pack (and its HTML when asked); run in its own process."""
     html = render_html(context)

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
@@ -15,11 +16,11 @@ from typing import Literal
 
 import polars as pl
 
-from tees_dataset.catalogue.models import Agency, Catalogue
+from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
-from tees_dataset.returns.read import ReturnFileError, Workbook, blank_cell_causes
-from tees_dataset.returns.validate import validate_sheet
+from tees_dataset.returns.read import RawSheet, ReturnFileError, Workbook, blank_cell_causes
+from tees_dataset.returns.validate import SHEET, BatchResult, SheetInput, validate_sheets
 from tees_dataset.returns.workbook import AREA_COLUMN, TOOL_MARK
 
 log = logging.getLogger(__name__)
@@ -177,8 +178,20 @@ def _identify(
     return agency
 
 
-def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> QuarterReturns:
-    """Read and validate every return for the quarter; one bad file never stops the others."""
+@dataclass
+class _Submission:
+    """An agency's one return workbook for a quarter, identified and open."""
+
+    quarter: int  # index into the quarters being read
+    agency: Agency
+    result: FileResult
+    workbook: Workbook
+
+
+def _open_quarter(
+    catalogue: Catalogue, quarter: Quarter, index: int, returns_dir: Path
+) -> tuple[QuarterReturns, list[_Submission]]:
+    """Find, check and identify the quarter's files; nothing is validated yet."""
     folder = returns_dir / str(quarter)
     paths, folder_issues = discover(folder)
     received_log, log_issues = read_received_log(folder / RECEIVED_LOG)
@@ -206,36 +219,138 @@ def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> Q
         for spec in catalogue.returns
         for agency_id in spec.submitted_by
     }
-    parts: dict[str, list[pl.DataFrame]] = defaultdict(list)
+    submissions = []
     for agency_id, submitted in by_agency.items():
         agency = catalogue.agency(agency_id)
         assert agency is not None
-        if len(submitted) > 1:
-            names = ", ".join(r.path.name for r, _ in submitted)
-            for result, _ in submitted:
-                result.issues.append(
-                    Issue(
-                        Level.ERROR,
-                        "F-DUPLICATE",
-                        f"{agency.name} sent {len(submitted)} returns for {quarter}: {names}",
-                        Location(result.path.name),
-                        "Keep only the final return in the folder and rebuild.",
-                        agency=agency.id,
-                    )
-                )
-            for spec in catalogue.returns_of(agency_id):
-                status[(agency_id, spec.id)] = "rejected"
+        if len(submitted) == 1:
+            submissions.append(_Submission(index, agency, *submitted[0]))
             continue
-        result, workbook = submitted[0]
+        names = ", ".join(r.path.name for r, _ in submitted)
+        for result, _ in submitted:
+            result.issues.append(
+                Issue(
+                    Level.ERROR,
+                    "F-DUPLICATE",
+                    f"{agency.name} sent {len(submitted)} returns for {quarter}: {names}",
+                    Location(result.path.name),
+                    "Keep only the final return in the folder and rebuild.",
+                    agency=agency.id,
+                )
+            )
         for spec in catalogue.returns_of(agency_id):
-            frame = _read_return(workbook, spec.id, catalogue, agency, quarter, result)
-            if frame is None:
-                status[(agency_id, spec.id)] = "rejected"
-            else:
-                status[(agency_id, spec.id)] = "received"
-                parts[spec.id].append(frame)
-    frames = {spec_id: pl.concat(chunks, how="vertical") for spec_id, chunks in parts.items()}
-    return QuarterReturns(quarter, folder, files, frames, status)
+            status[(agency_id, spec.id)] = "rejected"
+    return QuarterReturns(quarter, folder, files, {}, status), submissions
+
+
+def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> QuarterReturns:
+    """Read and validate every return for the quarter; one bad file never stops the others."""
+    return load_quarters(catalogue, [quarter], returns_dir)[0]
+
+
+def load_quarters(
+    catalogue: Catalogue, quarters: Sequence[Quarter], returns_dir: Path
+) -> list[QuarterReturns]:
+    """Read and validate the returns of several quarters together: each return's sheets, from
+    every agency and quarter, are validated in one pass. One bad file never stops the others."""
+    opened = [_open_quarter(catalogue, q, n, returns_dir) for n, q in enumerate(quarters)]
+    quarter_returns = [returns for returns, _ in opened]
+    for spec in catalogue.returns:
+        sheets: list[SheetInput] = []
+        owners: list[_Submission] = []
+        for returns, submissions in opened:
+            for sub in submissions:
+                if sub.agency.id not in spec.submitted_by:
+                    continue
+                raw = _raw_sheet(sub, spec)
+                if raw is None:
+                    returns.status[(sub.agency.id, spec.id)] = "rejected"
+                    continue
+                sheets.append(SheetInput(raw, sub.agency, returns.quarter, sub.result.path.name))
+                owners.append(sub)
+        if not sheets:
+            continue
+        checked = _validate(spec, catalogue, sheets)
+        del sheets
+        accepted: list[int] = []
+        for index, sub in enumerate(owners):
+            sub.result.issues.extend(
+                _explain_blanks(sub.workbook.path, spec.sheet, checked.issues[index])
+            )
+            ok = not checked.rejected(index)
+            status: Status = "received" if ok else "rejected"
+            quarter_returns[sub.quarter].status[(sub.agency.id, spec.id)] = status
+            if ok:
+                accepted.append(index)
+        if accepted:
+            rows = _accepted_rows(catalogue, spec, checked.frame, owners, accepted)
+            for n in {owners[i].quarter for i in accepted}:
+                quarter_returns[n].frames[spec.id] = rows.filter(pl.col(_QUARTER) == n).drop(
+                    _QUARTER
+                )
+    return quarter_returns
+
+
+_QUARTER = "_quarter"
+
+
+def _validate(spec: ReturnSpec, catalogue: Catalogue, sheets: list[SheetInput]) -> BatchResult:
+    """All the sheets at once; should that fail, each on its own so that a fault in checking
+    one sheet rejects only that sheet."""
+    try:
+        return validate_sheets(spec, catalogue, sheets)
+    except Exception:  # a fault here must not stop the other returns
+        log.exception("validating the '%s' sheets together failed; trying one by one", spec.sheet)
+    frames, issues, read = [], [], set()
+    for index, sheet in enumerate(sheets):
+        try:
+            one = validate_sheets(spec, catalogue, [sheet])
+        except Exception as exc:
+            log.exception("validating %s › %s failed", sheet.file, spec.sheet)
+            issues.append([Issue(
+                Level.ERROR, "V-INTERNAL",
+                f"the sheet could not be checked ({exc.__class__.__name__}); it was not used",
+                Location(sheet.file, sheet=spec.sheet),
+                "This is a fault in tees-dataset, not in your return: the analyst will report it.",
+                agency=sheet.agency.id, return_id=spec.id,
+            )])  # fmt: skip
+            continue
+        frames.append(one.frame.with_columns(pl.lit(index, pl.Int64).alias(SHEET)))
+        issues.append(one.issues[0])
+        if 0 in one.read:
+            read.add(index)
+    return BatchResult(pl.concat(frames, how="vertical"), issues, frozenset(read))
+
+
+def _accepted_rows(
+    catalogue: Catalogue,
+    spec: ReturnSpec,
+    frame: pl.DataFrame,
+    owners: list[_Submission],
+    accepted: list[int],
+) -> pl.DataFrame:
+    """The accepted sheets' rows, marked with agency, sector and quarter.
+
+    Child references stop here: nothing downstream of validation ever sees them."""
+    keep = [c.name for c in spec.columns if not c.personal]
+    by_sheet = pl.col(SHEET)
+
+    def per_sheet(values: dict[int, object], dtype: pl.DataType) -> pl.Expr:
+        return by_sheet.replace_strict(values, return_dtype=dtype)
+
+    if spec.area_level == "partnership":
+        # Rows of a partnership-level return belong to the partnership that sent them.
+        partnerships = {i: catalogue.partnership_of(owners[i].agency) for i in accepted}
+        area = per_sheet({i: p.id if p else None for i, p in partnerships.items()}, pl.String())
+    else:
+        area = pl.col(AREA_COLUMN)
+    return frame.filter(by_sheet.is_in(accepted)).select(
+        per_sheet({i: owners[i].agency.id for i in accepted}, pl.String()).alias(AGENCY),
+        per_sheet({i: owners[i].agency.sector for i in accepted}, pl.String()).alias(SECTOR),
+        area.alias(AREA_COLUMN),
+        *keep,
+        per_sheet({i: owners[i].quarter for i in accepted}, pl.Int64()).alias(_QUARTER),
+    )
 
 
 BLANK_CODES = frozenset({"V-REQUIRED", "V-AREA"})
@@ -256,16 +371,9 @@ def _explain_blanks(path: Path, sheet: str, issues: list[Issue]) -> list[Issue]:
     return out
 
 
-def _read_return(
-    workbook: Workbook,
-    return_id: str,
-    catalogue: Catalogue,
-    agency: Agency,
-    quarter: Quarter,
-    result: FileResult,
-) -> pl.DataFrame | None:
-    spec = catalogue.return_spec(return_id)
-    assert spec is not None
+def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | None:
+    """The return's sheet as text, or None (reported) when it is missing or unreadable."""
+    workbook, result, agency = sub.workbook, sub.result, sub.agency
     name = workbook.path.name
     if spec.sheet not in workbook.sheet_names:
         visible = [s for s in workbook.sheet_names if not s.startswith("_")]
@@ -288,37 +396,7 @@ def _read_return(
         )
         return None
     try:
-        raw = workbook.raw_sheet(spec.sheet)
+        return workbook.raw_sheet(spec.sheet)
     except ReturnFileError as exc:
         result.issues.append(replace(exc.issue, agency=agency.id, return_id=spec.id))
         return None
-    try:
-        checked = validate_sheet(raw, spec, catalogue, agency, quarter, name)
-    except Exception as exc:  # a fault here must not stop the other returns
-        log.exception("validating %s › %s failed", name, spec.sheet)
-        result.issues.append(
-            Issue(
-                Level.ERROR,
-                "V-INTERNAL",
-                f"the sheet could not be checked ({exc.__class__.__name__}); it was not used",
-                Location(name, sheet=spec.sheet),
-                "This is a fault in tees-dataset, not in your return: the analyst will report it.",
-                agency=agency.id,
-                return_id=spec.id,
-            )
-        )
-        return None
-    result.issues.extend(_explain_blanks(workbook.path, spec.sheet, checked.issues))
-    if checked.rejected or checked.frame is None:
-        return None
-    # Child references stop here: nothing downstream of validation ever sees them.
-    keep = [c.name for c in spec.columns if not c.personal]
-    if spec.area_level == "partnership":
-        # Rows of a partnership-level return belong to the partnership that sent them.
-        partnership = catalogue.partnership_of(agency)
-        area = pl.lit(partnership.id if partnership else None, pl.String).alias(AREA_COLUMN)
-    else:
-        area = pl.col(AREA_COLUMN)
-    return checked.frame.select(
-        pl.lit(agency.id).alias(AGENCY), pl.lit(agency.sector).alias(SECTOR), area, *keep
-    )

@@ -40,6 +40,9 @@ class ReturnCache:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def has(self, key: str) -> bool:
+        return (self.root / key / "quarter.json").is_file()
+
     def load(self, key: str, quarter: Quarter, folder: Path) -> QuarterReturns | None:
         entry = self.root / key
         try:

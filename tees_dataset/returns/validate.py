@@ -1,10 +1,16 @@
-"""Validating a return sheet: header, types, pandera schema from the catalogue, cross-field rules."""
+"""Validating return sheets: header, types, pandera schema from the catalogue, cross-field rules.
+
+Every agency's sheet for a return (across quarters, when several are read together) is checked in
+one pass: the header and columns sheet by sheet, then all their rows at once, so a quarter costs a
+handful of queries per return rather than per sheet and per check.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from difflib import get_close_matches
 from typing import Any
 
@@ -18,6 +24,8 @@ from tees_dataset.returns.read import RawSheet
 from tees_dataset.returns.workbook import AREA_COLUMN, normalise_header, sheet_columns
 
 ROW = "_row"
+SHEET = "_sheet"
+QUARTER_COLUMNS = ("quarter_start", "quarter_end")
 HEADER_SEARCH_ROWS = 30
 _TOTAL_WORDS = frozenset({"total", "totals", "grand_total", "sum"})
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -30,16 +38,30 @@ _POLARS_TYPE: dict[str, pl.DataType] = {
 }
 
 
+@dataclass(frozen=True)
+class SheetInput:
+    """One agency's sheet for a return, as read, waiting to be validated."""
+
+    raw: RawSheet
+    agency: Agency
+    quarter: Quarter
+    file: str
+
+
 @dataclass
-class SheetResult:
-    """A validated sheet: typed rows (with `_row`, the Excel row) and every issue found."""
+class BatchResult:
+    """Validated sheets of one return: issues per sheet, and one typed frame of every row.
 
-    frame: pl.DataFrame | None
-    issues: list[Issue] = field(default_factory=list)
+    `frame` has `_sheet` (index into the sheets given), `_row` (the Excel row), the return's
+    columns (typed), `quarter_start` and `quarter_end`; rows of rejected sheets are included.
+    """
 
-    @property
-    def rejected(self) -> bool:
-        return self.frame is None or any(i.level is Level.ERROR for i in self.issues)
+    frame: pl.DataFrame
+    issues: list[list[Issue]]
+    read: frozenset[int]  # the sheets whose header and columns could be read
+
+    def rejected(self, index: int) -> bool:
+        return index not in self.read or any(i.level is Level.ERROR for i in self.issues[index])
 
 
 @dataclass(frozen=True)
@@ -72,100 +94,97 @@ class _Where:
         )
 
 
-def validate_sheet(
-    raw: RawSheet,
-    spec: ReturnSpec,
-    catalogue: Catalogue,
-    agency: Agency,
-    quarter: Quarter,
-    file: str,
-) -> SheetResult:
-    where = _Where(file, spec.sheet, agency.id, spec.id)
+class _Batch:
+    """Where each sheet's issues go, and the cell each row's column is in."""
+
+    def __init__(self, spec: ReturnSpec, sheets: Sequence[SheetInput]) -> None:
+        self.spec = spec
+        self.sheets = sheets
+        self.where = [_Where(s.file, spec.sheet, s.agency.id, spec.id) for s in sheets]
+        self.issues: list[list[Issue]] = [[] for _ in sheets]
+        self.letters: list[dict[str, str]] = [{} for _ in sheets]
+        self.read: set[int] = set()
+
+    def cell(self, sheet: int, column: str | None, row: int) -> str:
+        return f"{self.letters[sheet].get(column or '', '?') if column else 'A'}{row}"
+
+    def add(self, sheet: int, level: Level, code: str, message: str, fix: str,
+            cell: str | None = None, value: Any = None, personal: bool = False) -> None:  # fmt: skip
+        self.issues[sheet].append(
+            self.where[sheet].issue(level, code, message, fix, cell, value, personal)
+        )
+
+
+def validate_sheets(
+    spec: ReturnSpec, catalogue: Catalogue, sheets: Sequence[SheetInput]
+) -> BatchResult:
+    """Validate every agency's sheet for one return at once (any quarters): the header and
+    columns of each sheet, then types, areas, the pandera schema and the cross-field rules
+    over all their rows together, each finding sent back to the sheet and cell it came from."""
+    batch = _Batch(spec, sheets)
     columns = sheet_columns(spec)
+    parts = []
+    for index, sheet in enumerate(sheets):
+        body = _sheet_body(batch, index, sheet, columns)
+        if body is not None:
+            parts.append(body)
+    read = frozenset(batch.read)
+    schema = {SHEET: pl.Int64(), ROW: pl.Int64()} | {c.name: pl.String() for c in columns}
+    frame = pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=schema)
+    frame = _drop_totals(batch, frame, columns)
+    frame = _parse_types(batch, frame, columns)
+    frame = _with_quarter(frame, sheets)
+    if spec.area_level == "local_authority":
+        frame = _resolve_area(batch, frame, catalogue)
+    frame = _code_canonical(frame, spec, catalogue)
+    _schema_issues(batch, frame, catalogue)
+    _rule_issues(batch, frame)
+    _coverage_issues(batch, frame, catalogue, read)
+    _attach_records(batch, frame)
+    return BatchResult(frame, batch.issues, read)
+
+
+def _sheet_body(
+    batch: _Batch, index: int, sheet: SheetInput, columns: list[Column]
+) -> pl.DataFrame | None:
+    """The sheet's data rows under the expected column names, all text; None if unreadable."""
+    raw = sheet.raw
     header_index = _find_header(raw.frame, columns)
     if header_index is None:
-        expected = ", ".join(c.title for c in spec.columns)
-        return SheetResult(
-            None,
-            [
-                where.issue(
-                    Level.ERROR,
-                    "V-HEADER",
-                    f"the header row was not found in the first {HEADER_SEARCH_ROWS} rows",
-                    f"Keep the template's header row; it names: {expected}.",
-                )
-            ],
-        )
-    issues: list[Issue] = []
-    if not raw.visible:
-        issues.append(
-            where.issue(
-                Level.WARNING,
-                "V-SHEET-HIDDEN",
-                "the sheet is hidden; it was read all the same",
-                "Unhide the sheet (right-click a sheet tab › Unhide) so what you send is what we read.",
-            )
-        )
-    mapping = _map_columns(raw, header_index, columns, agency, where, issues)
-    if any(i.level is Level.ERROR for i in issues):
-        return SheetResult(None, issues)
-    frame = _data_rows(raw.frame, header_index, mapping, columns, where, issues)
-    letters = {name: raw.letters[raw.frame.columns.index(src)] for name, src in mapping.items()}
-    frame = _parse_types(frame, columns, letters, where, issues)
-    if spec.area_level == "local_authority":
-        frame = _resolve_area(frame, catalogue, agency, letters.get(AREA_COLUMN), where, issues)
-    frame = _code_canonical(frame, spec, catalogue)
-    issues += _schema_issues(frame, spec, catalogue, quarter, letters, where, issues)
-    issues += _rule_issues(_with_quarter(frame, quarter), spec, letters, where)
-    issues += _coverage_issues(frame, spec, catalogue, agency, where)
-    return SheetResult(frame, _with_records(issues, frame, spec))
-
-
-def _with_records(issues: list[Issue], frame: pl.DataFrame, spec: ReturnSpec) -> list[Issue]:
-    """Attach each row's child reference (personal) so the agency's feedback can name it."""
-    personal = next((c.name for c in spec.columns if c.personal), None)
-    if personal is None or frame.is_empty() or not issues:
-        return issues
-    rows = [re.sub(r"^[A-Z]+", "", issue.location.cell or "") for issue in issues]
-    wanted = {int(r) for r in rows if r.isdigit()}
-    records = dict(frame.filter(pl.col(ROW).is_in(list(wanted))).select(ROW, personal).iter_rows())
-    return [
-        replace(issue, record=records[int(r)]) if r.isdigit() and records.get(int(r)) else issue
-        for issue, r in zip(issues, rows, strict=True)
-    ]
-
-
-def _coverage_issues(
-    frame: pl.DataFrame, spec: ReturnSpec, catalogue: Catalogue, agency: Agency, where: _Where
-) -> list[Issue]:
-    """Aggregate figures must be there for every area the agency reports for: a blank sheet
-    is not a zero. A record-level sheet with no rows may be a true nil return."""
-    if spec.record_level:
-        if frame.is_empty():
-            return [where.issue(
-                Level.WARNING, "V-NO-ROWS", "the sheet has no rows",
-                "If there were none this quarter, nothing needs doing; otherwise fill it in and resend.",
-            )]  # fmt: skip
-        return []
-    if frame.is_empty():
-        return [where.issue(
-            Level.ERROR, "V-EMPTY", "the sheet has no figures",
-            "Fill it in; where a figure is nil, enter 0 rather than leaving it blank.",
-        )]  # fmt: skip
-    if spec.area_level != "local_authority":
-        return []
-    present = set(frame[AREA_COLUMN].drop_nulls().to_list())
-    names = {la.id: la.name for la in catalogue.local_authorities}
-    return [
-        where.issue(
+        expected = ", ".join(c.title for c in batch.spec.columns)
+        batch.add(
+            index,
             Level.ERROR,
-            "V-AREA-MISSING",
-            f"there are no figures for {names[la]}",
-            f"Add rows for {names[la]}; where a figure is nil, enter 0.",
+            "V-HEADER",
+            f"the header row was not found in the first {HEADER_SEARCH_ROWS} rows",
+            f"Keep the template's header row; it names: {expected}.",
         )
-        for la in agency.covers
-        if la not in present
-    ]
+        return None
+    if not raw.visible:
+        batch.add(
+            index,
+            Level.WARNING,
+            "V-SHEET-HIDDEN",
+            "the sheet is hidden; it was read all the same",
+            "Unhide the sheet (right-click a sheet tab › Unhide) so what you send is what we read.",
+        )
+    mapping = _map_columns(batch, index, header_index, columns)
+    if any(i.level is Level.ERROR for i in batch.issues[index]):
+        return None
+    batch.read.add(index)
+    batch.letters[index] = {
+        name: raw.letters[raw.frame.columns.index(src)] for name, src in mapping.items()
+    }
+    body = raw.frame.with_row_index(ROW, offset=1).slice(header_index + 1)
+    exprs = [pl.lit(index, pl.Int64).alias(SHEET), pl.col(ROW).cast(pl.Int64)]
+    for column in columns:
+        if column.name in mapping:
+            value = pl.col(mapping[column.name]).str.strip_chars()
+            exprs.append(pl.when(value != "").then(value).alias(column.name))
+        else:
+            exprs.append(pl.lit(None, pl.String).alias(column.name))
+    names = [c.name for c in columns]
+    return body.select(exprs).filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
 
 
 def _find_header(frame: pl.DataFrame, columns: list[Column]) -> int | None:
@@ -182,14 +201,11 @@ def _find_header(frame: pl.DataFrame, columns: list[Column]) -> int | None:
 
 
 def _map_columns(
-    raw: RawSheet,
-    header_index: int,
-    columns: list[Column],
-    agency: Agency,
-    where: _Where,
-    issues: list[Issue],
+    batch: _Batch, index: int, header_index: int, columns: list[Column]
 ) -> dict[str, str]:
     """Expected column name -> frame column holding it; missing and extra columns reported."""
+    raw = batch.sheets[index].raw
+    agency = batch.sheets[index].agency
     header = raw.frame.row(header_index)
     keys = {normalise_header(c.name): c.name for c in columns}
     keys |= {normalise_header(c.title): c.name for c in columns}
@@ -215,13 +231,12 @@ def _map_columns(
             else f"Add the column '{column.title}' as in the template."
         )
         required = column.required or column.name == AREA_COLUMN
-        issues.append(
-            where.issue(
-                Level.ERROR if required else Level.WARNING,
-                "V-COLUMN-MISSING",
-                f"the column '{column.title}' is missing",
-                fix,
-            )
+        batch.add(
+            index,
+            Level.ERROR if required else Level.WARNING,
+            "V-COLUMN-MISSING",
+            f"the column '{column.title}' is missing",
+            fix,
         )
     for text, cell in extras:
         close = get_close_matches(text, titles, n=1, cutoff=0.5)
@@ -230,80 +245,62 @@ def _map_columns(
             if close
             else "Remove the column, or leave it: it is ignored."
         )
-        issues.append(
-            where.issue(
-                Level.WARNING,
-                "V-COLUMN-EXTRA",
-                f"the column '{text}' is not part of the return",
-                fix,
-                cell,
-            )
+        batch.add(
+            index,
+            Level.WARNING,
+            "V-COLUMN-EXTRA",
+            f"the column '{text}' is not part of the return",
+            fix,
+            cell,
         )
     return mapping
 
 
-def _data_rows(
-    frame: pl.DataFrame,
-    header_index: int,
-    mapping: dict[str, str],
-    columns: list[Column],
-    where: _Where,
-    issues: list[Issue],
-) -> pl.DataFrame:
-    body = frame.with_row_index(ROW, offset=1).slice(header_index + 1)
-    exprs = [pl.col(ROW).cast(pl.Int64)]
-    for column in columns:
-        if column.name in mapping:
-            exprs.append(pl.col(mapping[column.name]).str.strip_chars().alias(column.name))
-        else:
-            exprs.append(pl.lit(None, pl.String).alias(column.name))
-    body = body.select(exprs)
-    names = [c.name for c in columns]
-    body = body.with_columns(
-        [pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names]
-    ).filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
-    first_text = pl.coalesce(pl.col(n) for n in names)
-    totals = body.filter(normalised(first_text).is_in(list(_TOTAL_WORDS)))
-    for row in totals[ROW].to_list():
-        issues.append(
-            where.issue(
-                Level.WARNING,
-                "V-TOTALS-ROW",
-                f"row {row} looks like a totals row and was ignored",
-                "Leave totals out: they are calculated.",
-                f"A{row}",
-            )
+def _drop_totals(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> pl.DataFrame:
+    """Rows whose first filled cell says `Total` are the agency's own sums: left out."""
+    first_text = pl.coalesce(pl.col(c.name) for c in columns)
+    is_total = normalised(first_text).is_in(list(_TOTAL_WORDS)).fill_null(False)
+    for sheet, row in frame.filter(is_total).select(SHEET, ROW).iter_rows():
+        batch.add(
+            sheet,
+            Level.WARNING,
+            "V-TOTALS-ROW",
+            f"row {row} looks like a totals row and was ignored",
+            "Leave totals out: they are calculated.",
+            f"A{row}",
         )
-    return body.filter(~pl.col(ROW).is_in(totals[ROW].implode()))
+    return frame.filter(~is_total)
 
 
-def _parse_types(
-    frame: pl.DataFrame,
-    columns: list[Column],
-    letters: dict[str, str],
-    where: _Where,
-    issues: list[Issue],
-) -> pl.DataFrame:
-    parsed = frame.with_columns(_parse_expr(c).alias(c.name) for c in columns)
-    for column in columns:
-        if column.type in ("text", "code"):
-            continue
-        bad = (
-            frame.select(ROW, pl.col(column.name).alias("raw"))
-            .with_columns(parsed[column.name].alias("value"))
-            .filter(pl.col("raw").is_not_null() & pl.col("value").is_null())
-        )
-        for row, raw in bad.select(ROW, "raw").iter_rows():
-            issues.append(
-                where.issue(
-                    Level.ERROR,
-                    f"V-TYPE-{column.type.upper()}",
-                    f"'{column.title}' is not {_TYPE_WORDS[column.type]}",
-                    _TYPE_FIX[column.type],
-                    f"{letters.get(column.name, '?')}{row}",
-                    raw,
-                    column.personal,
-                )
+def _parse_types(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> pl.DataFrame:
+    typed = [c for c in columns if c.type not in ("text", "code")]
+    parsed = frame.with_columns(_parse_expr(c).alias(c.name) for c in typed)
+    if not typed or frame.is_empty():
+        return parsed
+    unreadable = frame.select(
+        SHEET,
+        ROW,
+        *[
+            pl.when(pl.col(c.name).is_not_null() & parsed[c.name].is_null())
+            .then(pl.col(c.name))
+            .alias(c.name)
+            for c in typed
+        ],
+    ).filter(pl.any_horizontal(pl.col(c.name).is_not_null() for c in typed))
+    for record in unreadable.iter_rows(named=True):
+        for column in typed:
+            raw = record[column.name]
+            if raw is None:
+                continue
+            batch.add(
+                record[SHEET],
+                Level.ERROR,
+                f"V-TYPE-{column.type.upper()}",
+                f"'{column.title}' is not {_TYPE_WORDS[column.type]}",
+                _TYPE_FIX[column.type],
+                batch.cell(record[SHEET], column.name, record[ROW]),
+                raw,
+                column.personal,
             )
     return parsed
 
@@ -335,61 +332,79 @@ def _parse_expr(column: Column) -> pl.Expr:
     return raw
 
 
-def _resolve_area(
-    frame: pl.DataFrame,
-    catalogue: Catalogue,
-    agency: Agency,
-    letter: str | None,
-    where: _Where,
-    issues: list[Issue],
-) -> pl.DataFrame:
+def _with_quarter(frame: pl.DataFrame, sheets: Sequence[SheetInput]) -> pl.DataFrame:
+    """Each row's quarter bounds: the rules and the in-quarter checks compare dates with them."""
+    starts = {i: s.quarter.start for i, s in enumerate(sheets)}
+    ends = {i: s.quarter.end for i, s in enumerate(sheets)}
+    return frame.with_columns(
+        pl.col(SHEET).replace_strict(starts, return_dtype=pl.Date).alias(QUARTER_COLUMNS[0]),
+        pl.col(SHEET).replace_strict(ends, return_dtype=pl.Date).alias(QUARTER_COLUMNS[1]),
+    )
+
+
+def _resolve_area(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> pl.DataFrame:
     """Local authority names, codes or ids become ids; councils may leave the column blank."""
     lookup: dict[str, str] = {}
     for la in catalogue.local_authorities:
         for key in (la.id, la.code, la.name):
             lookup[normalise_header(key)] = la.id
-    default = agency.covers[0] if len(agency.covers) == 1 else None
-    names = ", ".join(la.name for la in catalogue.local_authorities if la.id in agency.covers)
+    agencies = [s.agency for s in batch.sheets]
+    defaults = {i: a.covers[0] for i, a in enumerate(agencies) if len(a.covers) == 1}
+    allowed = [f"{i}|{la}" for i, a in enumerate(agencies) for la in a.covers]
     area = pl.col(AREA_COLUMN)
     resolved = frame.with_columns(
         pl.when(area.is_null())
-        .then(pl.lit(default, pl.String))
+        .then(pl.col(SHEET).replace_strict(defaults, default=None, return_dtype=pl.String))
         .otherwise(
             normalised(area).replace_strict(lookup, default=pl.lit("?"), return_dtype=pl.String)
         )
         .alias(AREA_COLUMN)
     )
+    # Only the rows in error are looked at one by one.
+    pair = pl.concat_str(pl.col(SHEET).cast(pl.String), pl.lit("|"), pl.col("id"))
     check = (
-        resolved.select(ROW, pl.col(AREA_COLUMN).alias("id"))
+        resolved.select(SHEET, ROW, pl.col(AREA_COLUMN).alias("id"))
         .with_columns(frame[AREA_COLUMN].alias("raw"))
-        .filter(~pl.col("id").is_in(list(agency.covers)) | pl.col("id").is_null())
-    )  # only the rows in error are looked at one by one
-    for row, la_id, raw in check.iter_rows():
-        if la_id in agency.covers:
-            continue
+        .filter(pl.col("id").is_null() | ~pair.is_in(allowed))
+    )
+    names = {la.id: la.name for la in catalogue.local_authorities}
+    for sheet, row, la_id, raw in check.iter_rows():
+        agency = agencies[sheet]
         if la_id is None:
             message = "the local authority is blank"
         elif la_id == "?":
             message = f"'{raw}' is not a local authority"
         else:
             message = f"'{raw}' is not an area {agency.name} reports for"
-        issues.append(
-            where.issue(
-                Level.ERROR,
-                "V-AREA",
-                message,
-                f"Choose one of: {names}.",
-                f"{letter or 'A'}{row}",
-                raw,
-            )
-        )
+        batch.add(
+            sheet,
+            Level.ERROR,
+            "V-AREA",
+            message,
+            f"Choose one of: {', '.join(names[la] for la in names if la in agency.covers)}.",
+            batch.cell(sheet, AREA_COLUMN, row) if batch.letters[sheet].get(AREA_COLUMN)
+            else f"A{row}",
+            raw,
+        )  # fmt: skip
     return resolved
 
 
+def _in_quarter(data: Any) -> pl.LazyFrame:
+    """pandera check: the date lies in its row's quarter."""
+    rows: pl.LazyFrame = data.lazyframe
+    start, end = (pl.col(c) for c in QUARTER_COLUMNS)
+    return rows.select(pl.col(data.key).is_between(start, end))
+
+
+_QUARTER_MESSAGE = "'{title}' is outside {quarter} ({start:%d/%m/%Y} to {end:%d/%m/%Y})"
+
+
 def _schema(
-    spec: ReturnSpec, catalogue: Catalogue, quarter: Quarter
+    spec: ReturnSpec, catalogue: Catalogue
 ) -> tuple[pa.DataFrameSchema, dict[tuple[str, int], tuple[str, str, str]]]:
-    """A pandera schema generated from the return's spec, and what each check means to an agency."""
+    """A pandera schema generated from the return's spec, and what each check means to an agency.
+
+    A message may hold {quarter}, {start} and {end}: the quarter of the row that failed."""
     schema_columns: dict[str, pa.Column] = {}
     meaning: dict[tuple[str, int], tuple[str, str, str]] = {}
     for column in spec.columns:
@@ -425,12 +440,11 @@ def _schema(
                 )
             )
         if column.in_quarter:
-            checks.append(pa.Check.in_range(quarter.start, quarter.end))
+            checks.append(pa.Check(_in_quarter, name="in_quarter"))
             explain.append(
                 (
                     "V-QUARTER",
-                    f"'{column.title}' is outside {quarter} "
-                    f"({quarter.start:%d/%m/%Y} to {quarter.end:%d/%m/%Y})",
+                    _QUARTER_MESSAGE.replace("{title}", column.title),
                     "Only records for this quarter belong in this return; move it to the "
                     "return for its own quarter.",
                 )
@@ -463,42 +477,31 @@ def _code_canonical(frame: pl.DataFrame, spec: ReturnSpec, catalogue: Catalogue)
     return frame.with_columns(exprs) if exprs else frame
 
 
-def _schema_issues(
-    frame: pl.DataFrame,
-    spec: ReturnSpec,
-    catalogue: Catalogue,
-    quarter: Quarter,
-    letters: dict[str, str],
-    where: _Where,
-    earlier: list[Issue],
-) -> list[Issue]:
-    schema, meaning = _schema(spec, catalogue, quarter)
+def _schema_issues(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> None:
+    spec = batch.spec
+    schema, meaning = _schema(spec, catalogue)
     try:
         schema.validate(frame, lazy=True)
-        return []
+        return
     except pa.errors.SchemaErrors as exc:
         failures = exc.failure_cases
-    reported = {i.location.cell for i in earlier}
-    issues = []
-    rows = frame[ROW]
+    # Cells already reported as unreadable are not reported again as blank.
+    reported = [{i.location.cell for i in issues} for issues in batch.issues]
+    sheets, rows = frame[SHEET], frame[ROW]
     by_name = {c.name: c for c in spec.columns}
     for case, column_name, check, number, index in failures.select(
         "failure_case", "column", "check", "check_number", "index"
     ).iter_rows():
         column = by_name.get(column_name)
         if column is None or index is None:
-            issues.append(
-                where.issue(
-                    Level.ERROR,
-                    "V-SCHEMA",
-                    f"{column_name}: {check}",
-                    "Check the sheet against the template.",
-                )
-            )
+            for sheet in batch.read:  # about the return as a whole: every sheet hears of it
+                batch.add(sheet, Level.ERROR, "V-SCHEMA", f"{column_name}: {check}",
+                          "Check the sheet against the template.")  # fmt: skip
             continue
-        cell = f"{letters.get(column_name, '?')}{rows[index]}"
-        if cell in reported:
-            continue  # already reported as unreadable
+        sheet = sheets[index]
+        cell = batch.cell(sheet, column_name, rows[index])
+        if cell in reported[sheet]:
+            continue
         if check == "not_nullable":
             code, message, fix = (
                 "V-REQUIRED",
@@ -507,39 +510,87 @@ def _schema_issues(
             )
         else:
             code, message, fix = meaning.get((column_name, number or 0), ("V-SCHEMA", check, ""))
-        issues.append(where.issue(Level.ERROR, code, message, fix, cell, case, column.personal))
-    return issues
+            quarter = batch.sheets[sheet].quarter
+            message = message.format(quarter=quarter, start=quarter.start, end=quarter.end)
+        batch.add(sheet, Level.ERROR, code, message, fix, cell, case, column.personal)
 
 
-def _with_quarter(frame: pl.DataFrame, quarter: Quarter) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.lit(quarter.start).alias("quarter_start"), pl.lit(quarter.end).alias("quarter_end")
-    )
-
-
-def _rule_issues(
-    frame: pl.DataFrame, spec: ReturnSpec, letters: dict[str, str], where: _Where
-) -> list[Issue]:
-    issues: list[Issue] = []
-    by_name = {c.name: c for c in spec.columns}
-    for rule in spec.rules:
+def _rule_issues(batch: _Batch, frame: pl.DataFrame) -> None:
+    by_name = {c.name: c for c in batch.spec.columns}
+    for rule in batch.spec.rules:
         failing = frame.filter(pl.sql_expr(rule.check).not_())
         first = rule.columns[0] if rule.columns else None
-        for row in failing.select(ROW, *rule.columns).iter_rows(named=True):
+        for row in failing.select(SHEET, ROW, *rule.columns).iter_rows(named=True):
             shown = [
                 f"{by_name[c].title if c in by_name else c} = {row[c]}"
                 for c in rule.columns
                 if c in by_name and not by_name[c].personal
             ]
-            cell = f"{letters.get(first, '?')}{row[ROW]}" if first else f"A{row[ROW]}"
-            issues.append(
-                where.issue(
-                    Level(rule.severity),
-                    rule.code,
-                    rule.message,
-                    rule.fix,
-                    cell,
-                    "; ".join(shown) or None,
-                )
+            batch.add(
+                row[SHEET],
+                Level(rule.severity),
+                rule.code,
+                rule.message,
+                rule.fix,
+                batch.cell(row[SHEET], first, row[ROW]),
+                "; ".join(shown) or None,
             )
-    return issues
+
+
+def _coverage_issues(
+    batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue, read: frozenset[int]
+) -> None:
+    """Aggregate figures must be there for every area the agency reports for: a blank sheet
+    is not a zero. A record-level sheet with no rows may be a true nil return."""
+    spec = batch.spec
+    by_area = spec.area_level == "local_authority"
+    present: dict[int, set[str]] = {i: set() for i in read}
+    counted = frame.group_by(SHEET).agg(
+        pl.col(AREA_COLUMN).drop_nulls().unique() if by_area else pl.len()
+    )
+    for sheet, areas in counted.iter_rows():
+        present[sheet] = set(areas) if by_area else {"*"}
+    names = {la.id: la.name for la in catalogue.local_authorities}
+    for sheet in sorted(read):
+        has_rows = sheet in set(counted[SHEET].to_list())
+        if spec.record_level:
+            if not has_rows:
+                batch.add(sheet, Level.WARNING, "V-NO-ROWS", "the sheet has no rows",
+                          "If there were none this quarter, nothing needs doing; otherwise "
+                          "fill it in and resend.")  # fmt: skip
+            continue
+        if not has_rows:
+            batch.add(sheet, Level.ERROR, "V-EMPTY", "the sheet has no figures",
+                      "Fill it in; where a figure is nil, enter 0 rather than leaving it blank.")  # fmt: skip
+            continue
+        if not by_area:
+            continue
+        for la in batch.sheets[sheet].agency.covers:
+            if la not in present[sheet]:
+                batch.add(sheet, Level.ERROR, "V-AREA-MISSING",
+                          f"there are no figures for {names[la]}",
+                          f"Add rows for {names[la]}; where a figure is nil, enter 0.")  # fmt: skip
+
+
+def _attach_records(batch: _Batch, frame: pl.DataFrame) -> None:
+    """Attach each row's child reference (personal) so the agency's feedback can name it."""
+    personal = next((c.name for c in batch.spec.columns if c.personal), None)
+    if personal is None or frame.is_empty():
+        return
+    wanted: dict[tuple[int, int], None] = {}
+    for sheet, issues in enumerate(batch.issues):
+        for issue in issues:
+            row = re.sub(r"^[A-Z]+", "", issue.location.cell or "")
+            if row.isdigit():
+                wanted[(sheet, int(row))] = None
+    if not wanted:
+        return
+    keys = pl.DataFrame(list(wanted), schema={SHEET: pl.Int64, ROW: pl.Int64}, orient="row")
+    found = frame.join(keys, on=[SHEET, ROW], how="semi").select(SHEET, ROW, personal)
+    records = {(s, r): v for s, r, v in found.iter_rows() if v}
+    for sheet, issues in enumerate(batch.issues):
+        for n, issue in enumerate(issues):
+            row = re.sub(r"^[A-Z]+", "", issue.location.cell or "")
+            record = records.get((sheet, int(row))) if row.isdigit() else None
+            if record:
+                issues[n] = replace(issue, record=record)
