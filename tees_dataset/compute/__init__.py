@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import polars as pl
 
@@ -29,6 +30,9 @@ from tees_dataset.compute.measures import (
 )
 from tees_dataset.quarter import Quarter
 
+# A quarter's rows fit in memory many times over, and its queries are small: polars' in-memory
+# engine runs them about twice as fast as the streaming one it may otherwise choose.
+ENGINE: Literal["in-memory"] = "in-memory"
 RESULT_COLUMNS = (
     "quarter", "area", "area_code", "area_type", "indicator_id", "breakdown", "breakdown_value",
     "numerator", "denominator", "value", "unit", "status", "note",
@@ -141,11 +145,11 @@ def _rows(data: QuarterData | None, spec: ReturnSpec, quarter: Quarter) -> pl.La
 
 def _per_unit(
     indicator: Indicator, rows: pl.LazyFrame | None, *, detail: bool = True
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
     """Headline and breakdown numerators and denominators per unit (before zero-filling)."""
     measure = indicator.measure
     if rows is None or isinstance(measure, MedianDaysMeasure):
-        return pl.DataFrame(schema={k: v for k, v in _PER_UNIT_SCHEMA.items() if k != "complete"})
+        return pl.LazyFrame(schema={k: v for k, v in _PER_UNIT_SCHEMA.items() if k != "complete"})
     parts = [
         measure_by_area(rows, measure).with_columns(
             pl.lit("").alias("breakdown"), pl.lit("").alias("breakdown_value")
@@ -170,16 +174,16 @@ def _per_unit(
     return pl.concat(
         [p.select(pl.col(c).cast(_PER_UNIT_SCHEMA[c]) for c in columns) for p in parts],
         how="vertical",
-    ).collect()
+    )
 
 
 def _zero_filled(
-    per_unit: pl.DataFrame, units: list[str], complete: Mapping[str, bool], unit: str
-) -> pl.DataFrame:
+    per_unit: pl.LazyFrame, units: list[str], complete: Mapping[str, bool], unit: str
+) -> pl.LazyFrame:
     """Every unit gets a headline row and a row for every breakdown value seen anywhere: no
     rows at all is a real zero, not a gap."""
-    frame = pl.DataFrame({AREA: units}, schema={AREA: pl.String})
-    headline = pl.DataFrame({"breakdown": [""], "breakdown_value": [""]})
+    frame = pl.LazyFrame({AREA: units}, schema={AREA: pl.String})
+    headline = pl.LazyFrame({"breakdown": [""], "breakdown_value": [""]})
     keys = pl.concat([headline, per_unit.select(_KEYS)]).unique(maintain_order=True)
     full = frame.join(keys, how="cross").join(per_unit, on=[AREA, *_KEYS], how="left")
     full = full.with_columns(
@@ -195,7 +199,7 @@ def _zero_filled(
 
 def _rolling_rows(
     catalogue: Catalogue, indicator: Indicator, spec: ReturnSpec, inputs: Inputs, units: list[str]
-) -> pl.DataFrame | None:
+) -> pl.LazyFrame | None:
     """The numerator over the last N quarters against this quarter's denominator."""
     measure = indicator.measure
     if not isinstance(measure, RatioMeasure) or measure.rolling_quarters is None:
@@ -213,15 +217,15 @@ def _rolling_rows(
             numerators.append(aggregate(rows, row_filter, numerator, None).select(AREA, NUMERATOR))
     current = _rows(inputs.data, spec, inputs.quarter)
     if current is None or not numerators:
-        per_unit = pl.DataFrame(
+        per_unit = pl.LazyFrame(
             schema={AREA: pl.String, NUMERATOR: pl.Float64, DENOMINATOR: pl.Float64}
         )
     else:
         summed = pl.concat(numerators).group_by(AREA).agg(pl.col(NUMERATOR).sum().round(SUM_PLACES))
         den = aggregate(current, row_filter, pl.lit(0.0), denominator).select(AREA, DENOMINATOR)
-        per_unit = summed.join(den, on=AREA, how="full", coalesce=True).collect()
+        per_unit = summed.join(den, on=AREA, how="full", coalesce=True)
     label = f"{3 * measure.rolling_quarters} months to quarter end"
-    frame = pl.DataFrame({AREA: units}, schema={AREA: pl.String}).join(
+    frame = pl.LazyFrame({AREA: units}, schema={AREA: pl.String}).join(
         per_unit, on=AREA, how="left"
     )
     return frame.select(
@@ -262,23 +266,29 @@ def _status_and_value(indicator: Indicator, unit: str) -> tuple[pl.Expr, pl.Expr
 
 def _median_rollup(
     rows: pl.LazyFrame | None, members: tuple[str, ...], complete: Mapping[str, bool]
-) -> pl.DataFrame:
+) -> pl.LazyFrame:
+    """The median of the pooled rows' days; the denominator is how many rows there were."""
     ok = all(complete.get(m, False) for m in members)
     if rows is None:
-        days = pl.Series("days", [], pl.Float64)
-    else:
-        days = rows.filter(pl.col(AREA).is_in(list(members))).collect()["days"].cast(pl.Float64)
-    median = days.median() if days.len() else None
-    return pl.DataFrame(
-        {"breakdown": [""], "breakdown_value": [""], NUMERATOR: [None], DENOMINATOR: [float(days.len())],
-         "complete": [ok], "value": [median]},
-        schema={"breakdown": pl.String, "breakdown_value": pl.String, NUMERATOR: pl.Float64,
-                DENOMINATOR: pl.Float64, "complete": pl.Boolean, "value": pl.Float64},
-    )  # fmt: skip
+        rows = pl.LazyFrame(schema={AREA: pl.String, "days": pl.Float64})
+    days = pl.col("days").cast(pl.Float64)
+    return rows.filter(pl.col(AREA).is_in(list(members))).select(
+        pl.lit("").alias("breakdown"),
+        pl.lit("").alias("breakdown_value"),
+        pl.lit(None, pl.Float64).alias(NUMERATOR),
+        pl.len().cast(pl.Float64).alias(DENOMINATOR),
+        pl.lit(ok).alias("complete"),
+        days.median().alias("value"),
+    )
 
 
 def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -> pl.DataFrame:
     """Every area's headline and breakdown rows for one indicator, for one quarter."""
+    return indicator_plan(catalogue, indicator, inputs).collect(engine=ENGINE)
+
+
+def indicator_plan(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -> pl.LazyFrame:
+    """The query for `indicator_results`: a quarter's indicators are collected together."""
     spec = catalogue.return_spec(indicator.source)
     assert spec is not None
     unit = UNIT_OF_MEASURE[indicator.measure.kind]
@@ -290,7 +300,7 @@ def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs
     if rolling is not None:
         per_unit = pl.concat([per_unit, rolling], how="vertical_relaxed")
     if isinstance(indicator.measure, RateMeasure):
-        population = pl.DataFrame(
+        population = pl.LazyFrame(
             {AREA: list(inputs.population), "population": list(inputs.population.values())},
             schema={AREA: pl.String, "population": pl.Float64},
         )
@@ -313,11 +323,7 @@ def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs
             reason = reason or PARTNERSHIP_LEVEL_NOTE
         members = area.partnerships if spec.area_level == "partnership" else area.members
         if reason:
-            frames.append(
-                _labelled(_not_applicable_row(), order, area).with_columns(
-                    pl.lit(reason).alias("note")
-                )
-            )
+            frames.append(_labelled(_not_applicable_row(), order, area, reason))
         elif isinstance(indicator.measure, MedianDaysMeasure):
             pooled = _median_rollup(elapsed, members, complete).with_columns(
                 value.alias("value"), status.alias("status")
@@ -355,17 +361,17 @@ def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs
     )
 
 
-def _labelled(frame: pl.DataFrame, order: int, area: AreaDef) -> pl.DataFrame:
+def _labelled(frame: pl.LazyFrame, order: int, area: AreaDef, note: str = "") -> pl.LazyFrame:
     return frame.with_columns(
         pl.lit(order).alias("order"),
         pl.lit(area.name).alias("area"),
         pl.lit(area.code).alias("area_code"),
         pl.lit(area.type).alias("area_type"),
-        pl.lit("").alias("note") if "note" not in frame.columns else pl.col("note"),
+        pl.lit(note).alias("note"),
     )
 
 
-def _blank_if_missing(frame: pl.DataFrame) -> pl.DataFrame:
+def _blank_if_missing(frame: pl.LazyFrame) -> pl.LazyFrame:
     missing = pl.col("status") == "missing"
     return frame.with_columns(
         pl.when(missing).then(None).otherwise(pl.col(NUMERATOR)).alias(NUMERATOR),
@@ -375,10 +381,10 @@ def _blank_if_missing(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _pooled(
-    per_unit: pl.DataFrame, applicable: list[tuple[int, AreaDef, tuple[str, ...]]]
-) -> pl.DataFrame:
+    per_unit: pl.LazyFrame, applicable: list[tuple[int, AreaDef, tuple[str, ...]]]
+) -> pl.LazyFrame:
     """Pool numerators and denominators over each area's units in one pass (never average rates)."""
-    membership = pl.DataFrame(
+    membership = pl.LazyFrame(
         [
             (order, a.name, a.code, a.type, unit)
             for order, a, members in applicable
@@ -409,8 +415,8 @@ def _pooled(
     return pooled.filter(pl.col("complete") | pl.col("breakdown").is_in(["", ROLLING]))
 
 
-def _not_applicable_row() -> pl.DataFrame:
-    return pl.DataFrame(
+def _not_applicable_row() -> pl.LazyFrame:
+    return pl.LazyFrame(
         {"breakdown": [""], "breakdown_value": [""], NUMERATOR: [None], DENOMINATOR: [None],
          "value": [None], "status": ["not_applicable"]},
         schema={"breakdown": pl.String, "breakdown_value": pl.String, NUMERATOR: pl.Float64,
@@ -419,11 +425,9 @@ def _not_applicable_row() -> pl.DataFrame:
 
 
 def compute_quarter(catalogue: Catalogue, inputs: Inputs) -> pl.DataFrame:
-    """results.csv rows for every indicator of the catalogue for one quarter."""
-    return pl.concat(
-        [indicator_results(catalogue, ind, inputs) for _, _, ind in catalogue.indicators()],
-        how="vertical_relaxed",
-    )
+    """results.csv rows for every indicator of the catalogue for one quarter (one query)."""
+    plans = [indicator_plan(catalogue, ind, inputs) for _, _, ind in catalogue.indicators()]
+    return pl.concat([p.collect(engine=ENGINE) for p in plans], how="vertical_relaxed")
 
 
 def population_for(table: pl.DataFrame, catalogue: Catalogue, quarter: Quarter) -> dict[str, float]:
