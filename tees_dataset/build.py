@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -225,8 +225,8 @@ def reference_dir(loaded: LoadedCatalogue) -> Path:
 
 # Quarters whose return files add up to at most this many bytes are read and validated together
 # (one pass per return over all of them); larger quarters are read one at a time, which bounds
-# memory. Sample returns at Tees volumes are about 0.6 MB a quarter.
-BATCH_BYTES = 48 * 1024 * 1024
+# memory. Sample returns at Tees volumes are about 0.6 MB a quarter (at 100 times those, 23 MB).
+BATCH_BYTES = 16 * 1024 * 1024
 
 
 def _span(quarters: list[Quarter]) -> str:
@@ -330,6 +330,7 @@ def compute_figures(
                 {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
             )
         del read, returns
+    del datas  # the rows are done with: only figures, issues and who sent what go further
     if options.publish:
         from tees_dataset.compute.suppress import suppress
 
@@ -355,7 +356,7 @@ def compute_figures(
         "unit",
         "status",
     )
-    return Figures(current_returns, current, trend, files)
+    return Figures(replace(current_returns, frames={}), current, trend, files)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

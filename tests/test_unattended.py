@@ -199,7 +199,7 @@ def test_quarters_are_read_in_batches_that_fit_the_budget_with_the_same_figures(
     assert together.trend.equals(one_by_one.trend)
     assert [str(i) for i in together.returns.issues] == [str(i) for i in one_by_one.returns.issues]
 
-    monkeypatch.setattr(build, "BATCH_BYTES", 48 * 1024 * 1024)
+    monkeypatch.setattr(build, "BATCH_BYTES", 16 * 1024 * 1024)
     from tees_dataset.returns.cache import ReturnCache
 
     cache = ReturnCache(tmp_path / "cache")
