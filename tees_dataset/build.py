@@ -8,6 +8,8 @@ import logging
 import os
 import platform
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -496,13 +498,30 @@ def _warm_up() -> None:
     warm_up()
 
 
+def _watch_parent(parent: int) -> None:
+    """Run in each render worker: end it when the build that started it has gone, even killed
+    (SIGKILL, or a cron timeout's SIGTERM), so that no worker is left waiting forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-build", daemon=True).start()
+
+
 def _start_render_pool(packs: int) -> ProcessPoolExecutor | None:
     """A process per partnership's pack (WeasyPrint layout is single-threaded), or None when
     there is one pack or one CPU."""
     workers = min(packs, os.cpu_count() or 1)
     if workers < 2:
         return None
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_watch_parent,
+        initargs=(os.getpid(),),
+    )
     for _ in range(workers):
         pool.submit(_warm_up)
     return pool

@@ -45,6 +45,26 @@ def checksums(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
 
 
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux /proc; none elsewhere)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(entry.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def test_a_build_killed_at_any_stage_leaves_the_previous_outputs_whole(
     returns: Path, tmp_path: Path
 ) -> None:
@@ -60,9 +80,15 @@ def test_a_build_killed_at_any_stage_leaves_the_previous_outputs_whole(
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not list(out.glob(f".staging-*/{wait_for}")):
             time.sleep(0.05)
+        workers = children(process.pid)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         assert checksums(out / "2024Q3") == before, wait_for
+        # Its render workers (started with the build) do not outlive it.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if alive(pid)], wait_for
     # The next build clears what the killed ones left and completes.
     result = subprocess.run(command(returns, out), capture_output=True, text=True)
     assert result.returncode == 1, result.stderr
