@@ -550,9 +550,10 @@ def _coverage_issues(
     )
     for sheet, areas in counted.iter_rows():
         present[sheet] = set(areas) if by_area else {"*"}
+    with_rows = set(counted[SHEET].to_list())
     names = {la.id: la.name for la in catalogue.local_authorities}
     for sheet in sorted(read):
-        has_rows = sheet in set(counted[SHEET].to_list())
+        has_rows = sheet in with_rows
         if spec.record_level:
             if not has_rows:
                 batch.add(sheet, Level.WARNING, "V-NO-ROWS", "the sheet has no rows",
@@ -577,20 +578,23 @@ def _attach_records(batch: _Batch, frame: pl.DataFrame) -> None:
     personal = next((c.name for c in batch.spec.columns if c.personal), None)
     if personal is None or frame.is_empty():
         return
-    wanted: dict[tuple[int, int], None] = {}
-    for sheet, issues in enumerate(batch.issues):
-        for issue in issues:
-            row = re.sub(r"^[A-Z]+", "", issue.location.cell or "")
-            if row.isdigit():
-                wanted[(sheet, int(row))] = None
-    if not wanted:
+    # (sheet, issue number, Excel row) of every issue that points at a data row's cell.
+    at_rows = [
+        (sheet, n, int(digits))
+        for sheet, issues in enumerate(batch.issues)
+        for n, issue in enumerate(issues)
+        if (digits := re.sub(r"^[A-Z]+", "", issue.location.cell or "")).isdigit()
+    ]
+    if not at_rows:
         return
-    keys = pl.DataFrame(list(wanted), schema={SHEET: pl.Int64, ROW: pl.Int64}, orient="row")
+    keys = pl.DataFrame(
+        sorted({(sheet, row) for sheet, _, row in at_rows}),
+        schema={SHEET: pl.Int64, ROW: pl.Int64},
+        orient="row",
+    )
     found = frame.join(keys, on=[SHEET, ROW], how="semi").select(SHEET, ROW, personal)
     records = {(s, r): v for s, r, v in found.iter_rows() if v}
-    for sheet, issues in enumerate(batch.issues):
-        for n, issue in enumerate(issues):
-            row = re.sub(r"^[A-Z]+", "", issue.location.cell or "")
-            record = records.get((sheet, int(row))) if row.isdigit() else None
-            if record:
-                issues[n] = replace(issue, record=record)
+    for sheet, n, row in at_rows:
+        record = records.get((sheet, row))
+        if record:
+            batch.issues[sheet][n] = replace(batch.issues[sheet][n], record=record)
