@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -30,13 +31,21 @@ def keep_as_text(cell: Any) -> None:
 
 def append_row(ws: Any, values: list[Any]) -> None:
     """ws.append, but no text from a return (or anywhere) can become a formula."""
-    ws.append(values)
-    for cell in ws[ws.max_row]:
-        keep_as_text(cell)
+    from openpyxl.cell.cell import Cell
+
+    row: list[Any] = []
+    for value in values:
+        if isinstance(value, str) and value.startswith(_FORMULA_START):
+            value = Cell(ws, value=value)
+            keep_as_text(value)
+        row.append(value)
+    ws.append(row)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_header(text: str) -> str:
-    """`FTE in post ` and `fte_in_post` compare equal."""
+    """`FTE in post ` and `fte_in_post` compare equal. (Cached: the same few header cells are
+    looked at in every sheet of every return.)"""
     return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
 
 
