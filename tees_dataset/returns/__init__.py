@@ -7,12 +7,13 @@ import datetime as dt
 import hashlib
 import logging
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import polars as pl
 
@@ -255,23 +256,31 @@ def load_quarters(
     every agency and quarter, are validated in one pass. One bad file never stops the others."""
     opened = [_open_quarter(catalogue, q, n, returns_dir) for n, q in enumerate(quarters)]
     quarter_returns = [returns for returns, _ in opened]
-    for spec in catalogue.returns:
+
+    def gather(spec: ReturnSpec) -> tuple[list[SheetInput], list[_Submission], list[_Unread]]:
         sheets: list[SheetInput] = []
         owners: list[_Submission] = []
+        unread: list[_Unread] = []
         for returns, submissions in opened:
             for sub in submissions:
                 if sub.agency.id not in spec.submitted_by:
                     continue
                 raw = _raw_sheet(sub, spec)
-                if raw is None:
-                    returns.status[(sub.agency.id, spec.id)] = "rejected"
+                if isinstance(raw, Issue):
+                    unread.append(_Unread(sub, raw))
                     continue
                 sheets.append(SheetInput(raw, sub.agency, returns.quarter, sub.result.path.name))
                 owners.append(sub)
-        if not sheets:
-            continue
-        checked = _validate(spec, catalogue, sheets)
-        del sheets
+        return sheets, owners, unread
+
+    def settle(
+        spec: ReturnSpec, owners: list[_Submission], unread: list[_Unread], checked: Any
+    ) -> None:
+        for sub, issue in unread:
+            sub.result.issues.append(issue)
+            quarter_returns[sub.quarter].status[(sub.agency.id, spec.id)] = "rejected"
+        if checked is None:
+            return
         accepted: list[int] = []
         for index, sub in enumerate(owners):
             sub.result.issues.extend(
@@ -288,7 +297,32 @@ def load_quarters(
                 quarter_returns[n].frames[spec.id] = rows.filter(pl.col(_QUARTER) == n).drop(
                     _QUARTER
                 )
+
+    # A return's sheets are read here while the one before is validated in a second thread
+    # (polars and fastexcel let go of the GIL as they work); the findings are settled in the
+    # catalogue's order, so the output is the same as one return after the other.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate") as pool:
+        pending: deque[tuple[ReturnSpec, list[_Submission], list[_Unread], Future[Any] | None]]
+        pending = deque()
+        for spec in catalogue.returns:
+            sheets, owners, unread = gather(spec)
+            checked = pool.submit(_validate, spec, catalogue, sheets) if sheets else None
+            del sheets
+            pending.append((spec, owners, unread, checked))
+            while len(pending) > 2:
+                done = pending.popleft()
+                settle(*done[:3], done[3].result() if done[3] else None)
+        while pending:
+            done = pending.popleft()
+            settle(*done[:3], done[3].result() if done[3] else None)
     return quarter_returns
+
+
+class _Unread(NamedTuple):
+    """A submission whose sheet for a return could not be read, and why."""
+
+    sub: _Submission
+    issue: Issue
 
 
 _QUARTER = "_quarter"
@@ -371,9 +405,9 @@ def _explain_blanks(path: Path, sheet: str, issues: list[Issue]) -> list[Issue]:
     return out
 
 
-def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | None:
-    """The return's sheet as text, or None (reported) when it is missing or unreadable."""
-    workbook, result, agency = sub.workbook, sub.result, sub.agency
+def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
+    """The return's sheet as text, or the issue saying why it is missing or unreadable."""
+    workbook, agency = sub.workbook, sub.agency
     name = workbook.path.name
     if spec.sheet not in workbook.sheet_names:
         visible = [s for s in workbook.sheet_names if not s.startswith("_")]
@@ -383,20 +417,16 @@ def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | None:
             if close
             else f"Add the sheet '{spec.sheet}' from the template."
         )
-        result.issues.append(
-            Issue(
-                Level.ERROR,
-                "V-SHEET-MISSING",
-                f"the sheet '{spec.sheet}' is missing",
-                Location(name),
-                fix,
-                agency=agency.id,
-                return_id=spec.id,
-            )
+        return Issue(
+            Level.ERROR,
+            "V-SHEET-MISSING",
+            f"the sheet '{spec.sheet}' is missing",
+            Location(name),
+            fix,
+            agency=agency.id,
+            return_id=spec.id,
         )
-        return None
     try:
         return workbook.raw_sheet(spec.sheet)
     except ReturnFileError as exc:
-        result.issues.append(replace(exc.issue, agency=agency.id, return_id=spec.id))
-        return None
+        return replace(exc.issue, agency=agency.id, return_id=spec.id)

@@ -130,7 +130,12 @@ def validate_sheets(
             parts.append(body)
     read = frozenset(batch.read)
     schema = {SHEET: pl.Int64(), ROW: pl.Int64()} | {c.name: pl.String() for c in columns}
-    frame = pl.concat(parts, how="vertical") if parts else pl.DataFrame(schema=schema)
+    # One query for all the sheets: a collect() per sheet would wait for the thread pool each time.
+    frame = (
+        pl.concat(parts, how="vertical").collect(engine="in-memory")
+        if parts
+        else pl.DataFrame(schema=schema)
+    )
     frame = _drop_totals(batch, frame, columns)
     frame = _parse_types(batch, frame, columns)
     frame = _with_quarter(frame, sheets)
@@ -146,7 +151,7 @@ def validate_sheets(
 
 def _sheet_body(
     batch: _Batch, index: int, sheet: SheetInput, columns: list[Column]
-) -> pl.DataFrame | None:
+) -> pl.LazyFrame | None:
     """The sheet's data rows under the expected column names, all text; None if unreadable."""
     raw = sheet.raw
     header_index = _find_header(raw.frame, columns)
@@ -175,7 +180,7 @@ def _sheet_body(
     batch.letters[index] = {
         name: raw.letters[raw.frame.columns.index(src)] for name, src in mapping.items()
     }
-    body = raw.frame.with_row_index(ROW, offset=1).slice(header_index + 1)
+    body = raw.frame.lazy().with_row_index(ROW, offset=1).slice(header_index + 1)
     exprs = [pl.lit(index, pl.Int64).alias(SHEET), pl.col(ROW).cast(pl.Int64)]
     for column in columns:
         if column.name in mapping:
