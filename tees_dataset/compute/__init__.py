@@ -427,7 +427,9 @@ def _not_applicable_row() -> pl.LazyFrame:
 def compute_quarter(catalogue: Catalogue, inputs: Inputs) -> pl.DataFrame:
     """results.csv rows for every indicator of the catalogue for one quarter (one query)."""
     plans = [indicator_plan(catalogue, ind, inputs) for _, _, ind in catalogue.indicators()]
-    return pl.concat([p.collect(engine=ENGINE) for p in plans], how="vertical_relaxed")
+    # Together: one call runs the queries side by side, where one collect() after another
+    # waits for the thread pool every time (about three times as long on a 2-core machine).
+    return pl.concat(pl.collect_all(plans, engine=ENGINE), how="vertical_relaxed")
 
 
 def population_for(table: pl.DataFrame, catalogue: Catalogue, quarter: Quarter) -> dict[str, float]:
