@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import logging
@@ -14,7 +15,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -498,32 +500,64 @@ def _warm_up() -> None:
     warm_up()
 
 
-def _watch_parent(parent: int) -> None:
+def _watch_build(build: int) -> None:
     """Run in each render worker: end it when the build that started it has gone, even killed
-    (SIGKILL, or a cron timeout's SIGTERM), so that no worker is left waiting forever."""
+    (SIGKILL, or a cron timeout's SIGTERM), so that no worker is left waiting forever.
+
+    A worker that is told to stop ends at once: its packs are written and closed, so tearing
+    down WeasyPrint's objects one by one (about a second after a pack) is time the build would
+    wait for."""
+    atexit.register(os._exit, 0)
+    parent = os.getppid()  # the build, or the fork server, which ends with the build
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == parent and _alive(build):
             time.sleep(0.5)
         os._exit(1)
 
     threading.Thread(target=watch, name="watch-build", daemon=True).start()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else: not ours, but alive
+        return True
+    return True
+
+
 def _start_render_pool(packs: int) -> ProcessPoolExecutor | None:
     """A process per partnership's pack (WeasyPrint layout is single-threaded), or None when
-    there is one pack or one CPU."""
+    there is one pack or one CPU.
+
+    Where the platform has a fork server (Linux, macOS), WeasyPrint and its fonts are loaded
+    once, in the server, and the workers forked from it start ready; the server is started from
+    a thread because it loads them before it answers, while the build reads its returns. Elsewhere
+    each worker is a fresh interpreter that loads them itself."""
     workers = min(packs, os.cpu_count() or 1)
     if workers < 2:
         return None
+    context: BaseContext
+    if "forkserver" in get_all_start_methods():
+        server = get_context("forkserver")
+        server.set_forkserver_preload(["tees_dataset.render.preload"])
+        context = server
+    else:
+        context = get_context("spawn")
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=get_context("spawn"),
-        initializer=_watch_parent,
+        mp_context=context,
+        initializer=_watch_build,
         initargs=(os.getpid(),),
     )
-    for _ in range(workers):
-        pool.submit(_warm_up)
+
+    def start() -> None:
+        for _ in range(workers):
+            pool.submit(_warm_up)
+
+    threading.Thread(target=start, name="start-render-pool", daemon=True).start()
     return pool
 
 

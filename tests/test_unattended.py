@@ -45,15 +45,19 @@ def checksums(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
 
 
-def children(pid: int) -> list[int]:
-    """The processes `pid` started (Linux /proc; none elsewhere)."""
-    found = []
+def descendants(pid: int) -> list[int]:
+    """The processes `pid` started, and the ones they started (Linux /proc; none elsewhere)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").glob("[0-9]*/stat"):
         try:
-            if int(entry.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.parent.name))
+            parents[int(entry.parent.name)] = int(entry.read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
+    found: list[int] = []
+    level = [pid]
+    while level:
+        level = [child for child, parent in parents.items() if parent in level]
+        found += level
     return found
 
 
@@ -80,11 +84,11 @@ def test_a_build_killed_at_any_stage_leaves_the_previous_outputs_whole(
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not list(out.glob(f".staging-*/{wait_for}")):
             time.sleep(0.05)
-        workers = children(process.pid)
+        workers = descendants(process.pid)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         assert checksums(out / "2024Q3") == before, wait_for
-        # Its render workers (started with the build) do not outlive it.
+        # Its render workers (started with the build, maybe by a fork server) do not outlive it.
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and any(alive(pid) for pid in workers):
             time.sleep(0.1)
