@@ -580,15 +580,7 @@ def floor_pdf(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
     if not pdf:
         raise RuntimeError(f"no pack HTML in {html_dir}: the build did not write --html")
     concurrent = _concurrent_tagged(sorted(html_dir.glob(f"*-{QUARTER}.html")))
-    return {
-        "pdf": pdf,
-        "pdf_tagged_concurrent_s": concurrent,
-        "pdf_sequential_s": sum(p["plain_s"] for p in pdf.values()),
-        "pdf_parallel_s": max(p["plain_s"] for p in pdf.values()),
-        "pdf_tagged_sequential_s": sum(p["tagged_ua1_s"] for p in pdf.values()),
-        "pdf_tagged_parallel_s": max(p["tagged_ua1_s"] for p in pdf.values()),
-        "imports": clock.as_dict(),
-    }
+    return {"pdf": pdf, "pdf_tagged_concurrent_s": concurrent, "imports": clock.as_dict()}
 
 
 def _merge_floor_pdf(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -826,15 +818,14 @@ def bench_scale(scale: float, quiet_wait: float, has: dict[str, bool]) -> dict[s
     floor_pdfs: list[dict[str, Any]] = []
     loads: list[dict[str, Any]] = []
 
+    def internal(part: str, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+        """One of this file's internal measurements in a fresh process, and the machine's load."""
+        command = [__file__, "--internal", part, "--returns", str(returns_dir), "--out", str(out)]
+        return observed(lambda: _run_json(command), quiet_wait)
+
     def floor_pdf_run() -> None:
         say(f"floor: pdf, run {len(floor_pdfs) + 1}")
-        found, load = observed(
-            lambda: _run_json(
-                [__file__, "--internal", "floor-pdf", "--returns", str(returns_dir),
-                 "--out", str(out_dir / QUARTER)]
-            ),
-            quiet_wait,
-        )  # fmt: skip
+        found, load = internal("floor-pdf", out_dir / QUARTER)
         floor_pdfs.append(found)
         loads.append(load)
 
@@ -863,21 +854,9 @@ def bench_scale(scale: float, quiet_wait: float, has: dict[str, bool]) -> dict[s
     first = min(runs[:2], key=lambda run: run["wall_s"])
     again = runs[2]
     say("stages in one process")
-    staged, staged_load = observed(
-        lambda: _run_json(
-            [__file__, "--internal", "stages", "--returns", str(returns_dir), "--out",
-             str(base / "stages")]
-        ),
-        quiet_wait,
-    )  # fmt: skip
+    staged, staged_load = internal("stages", base / "stages")
     say("floor: read")
-    floored, read_load = observed(
-        lambda: _run_json(
-            [__file__, "--internal", "floor-read", "--returns", str(returns_dir),
-             "--out", str(out_dir / QUARTER)]
-        ),
-        quiet_wait,
-    )  # fmt: skip
+    floored, read_load = internal("floor-read", out_dir / QUARTER)
     imports = floored.pop("imports")
     floored |= _merge_floor_pdf(floor_pdfs)
     floored["imports"] = imports | floor_pdfs[0]["imports"]

@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import polars as pl
 
@@ -274,13 +274,17 @@ def load_quarters(
         return sheets, owners, unread
 
     def settle(
-        spec: ReturnSpec, owners: list[_Submission], unread: list[_Unread], checked: Any
+        spec: ReturnSpec,
+        owners: list[_Submission],
+        unread: list[_Unread],
+        validating: Future[BatchResult] | None,
     ) -> None:
         for sub, issue in unread:
             sub.result.issues.append(issue)
             quarter_returns[sub.quarter].status[(sub.agency.id, spec.id)] = "rejected"
-        if checked is None:
+        if validating is None:
             return
+        checked = validating.result()
         accepted: list[int] = []
         for index, sub in enumerate(owners):
             sub.result.issues.extend(
@@ -301,20 +305,19 @@ def load_quarters(
     # A return's sheets are read here while the one before is validated in a second thread
     # (polars and fastexcel let go of the GIL as they work); the findings are settled in the
     # catalogue's order, so the output is the same as one return after the other.
+    pending: deque[
+        tuple[ReturnSpec, list[_Submission], list[_Unread], Future[BatchResult] | None]
+    ] = deque()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate") as pool:
-        pending: deque[tuple[ReturnSpec, list[_Submission], list[_Unread], Future[Any] | None]]
-        pending = deque()
         for spec in catalogue.returns:
             sheets, owners, unread = gather(spec)
-            checked = pool.submit(_validate, spec, catalogue, sheets) if sheets else None
+            validating = pool.submit(_validate, spec, catalogue, sheets) if sheets else None
             del sheets
-            pending.append((spec, owners, unread, checked))
+            pending.append((spec, owners, unread, validating))
             while len(pending) > 2:
-                done = pending.popleft()
-                settle(*done[:3], done[3].result() if done[3] else None)
+                settle(*pending.popleft())
         while pending:
-            done = pending.popleft()
-            settle(*done[:3], done[3].result() if done[3] else None)
+            settle(*pending.popleft())
     return quarter_returns
 
 
