@@ -210,6 +210,160 @@ def test_measure_kinds_check_their_columns(tmp_path: Path) -> None:
     ]
 
 
+def code_errors(tmp_path: Path, text: str) -> list[tuple[int | None, str, str, str]]:
+    path = tmp_path / "indicators.yaml"
+    path.write_text(text)
+    return [
+        (i.location.line, i.code, i.message, i.fix)
+        for i in load_catalogue(path).report.issues
+        if i.code in ("unknown-code", "code-not-text", "expression-unchecked")
+    ]
+
+
+def test_misspelt_code_in_a_filter(tmp_path: Path) -> None:
+    text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome = 'S74'")
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "unknown-code")]
+    ((_, _, message, fix),) = code_errors(tmp_path, text)
+    assert "'S74'" in message and "column 'outcome'" in message and "code list 'outcome'" in message
+    assert fix.startswith("Did you mean 'S47'?")
+
+
+def test_misspelt_code_in_an_in_list_is_named_alone(tmp_path: Path) -> None:
+    text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome IN ('NFA', 'S4')")
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "unknown-code")]
+    ((_, _, message, fix),) = code_errors(tmp_path, text)
+    assert "'S4'" in message and "'NFA'," not in message.split("`")[-1]
+    assert fix.startswith("Did you mean 'S47'?")
+
+
+def test_misspelt_code_with_the_literal_on_the_left(tmp_path: Path) -> None:
+    text = MINIMAL.replace("filter: outcome = 'S47'", "filter: \"'NFAA' <> outcome\"")
+    assert check(tmp_path, text) == [(line_of(text, "filter: \"'NFAA'"), "unknown-code")]
+    assert code_errors(tmp_path, text)[0][3].startswith("Did you mean 'NFA'?")
+
+
+def test_misspelt_code_in_a_return_rule(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "\naims:",
+        "\n    rules:\n"
+        "      - code: R3.2-001\n"
+        "        check: outcome <> 'NF' OR strategy_date >= referral_date\n"
+        "        columns: [strategy_date]\n"
+        "        message: Before its referral.\n"
+        "        fix: Check the dates.\n"
+        "aims:",
+    )
+    assert check(tmp_path, text) == [(line_of(text, "check: outcome"), "unknown-code")]
+    assert "rule check" in code_errors(tmp_path, text)[0][2]
+
+
+def test_a_code_in_another_case_matches_no_row(tmp_path: Path) -> None:
+    """Validation stores every code as its list spells it and SQL compares text exactly, so
+    `'nfa'` never matches a row that says NFA."""
+    text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome = 'nfa'")
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "unknown-code")]
+    assert code_errors(tmp_path, text)[0][3].startswith("Did you mean 'NFA'?")
+
+
+def test_codes_inside_not_or_and_case_in_every_expression_field(tmp_path: Path) -> None:
+    text = MINIMAL.replace("kind: count", "kind: proportion").replace(
+        "filter: outcome = 'S47'", "filter: NOT (outcome = 'NFA' OR outcome IN ('S47', 'X1'))"
+    )
+    text = add_after(text, "filter: NOT", "numerator: CASE outcome WHEN 'X2' THEN TRUE END")
+    text = add_after(
+        text, "numerator: CASE", "numerators: {A: \"CASE WHEN 'X3' = outcome THEN TRUE END\"}"
+    )
+    text = text.replace("unit: count", "unit: percent")
+    found = [
+        (line, message.split(" to ")[-1][:4]) for line, _, message, _ in code_errors(tmp_path, text)
+    ]
+    assert found == [
+        (line_of(text, "filter: NOT"), "'X1'"),
+        (line_of(text, "numerator: CASE"), "'X2'"),
+        (line_of(text, "numerators:"), "'X3'"),
+    ]
+
+
+def test_codes_in_totals_and_ratios(tmp_path: Path) -> None:
+    total = MINIMAL.replace("kind: count", "kind: total").replace(
+        "filter: outcome = 'S47'", "value: CASE WHEN outcome = 'S74' THEN 1 ELSE 0 END"
+    )
+    assert check(tmp_path, total) == [(line_of(total, "value: CASE"), "unknown-code")]
+    parts = add_after(total, "value: CASE", "parts: {A: \"CASE outcome WHEN 'S' THEN 1 END\"}")
+    parts = parts.replace("'S74'", "'S47'")
+    assert check(tmp_path, parts) == [(line_of(parts, "parts:"), "unknown-code")]
+    ratio = MINIMAL.replace("kind: count", "kind: ratio").replace(
+        "filter: outcome = 'S47'", "numerator: CASE WHEN outcome = 'S47' THEN 1 ELSE 0 END"
+    )
+    ratio = add_after(
+        ratio, "numerator: CASE", "denominator: CASE WHEN outcome IN ('S47', 'NFA ') THEN 1 END"
+    ).replace("unit: count", "unit: percent")
+    assert check(tmp_path, ratio) == [(line_of(ratio, "denominator: CASE"), "unknown-code")]
+    assert code_errors(tmp_path, ratio)[0][3].startswith("Did you mean 'NFA'?")
+
+
+def test_like_patterns_must_match_a_code(tmp_path: Path) -> None:
+    good = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome LIKE 'S4%'")
+    assert check(tmp_path, good) == []
+    bad = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome LIKE 's4%'")
+    assert check(tmp_path, bad) == [(line_of(bad, "filter: outcome"), "unknown-code")]
+    insensitive = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome ILIKE 's4%'")
+    assert check(tmp_path, insensitive) == []
+
+
+def test_a_code_compared_as_a_number(tmp_path: Path) -> None:
+    text = MINIMAL.replace("values: [NFA, S47]", 'values: [NFA, "47"]').replace(
+        "filter: outcome = 'S47'", "filter: outcome = 47"
+    )
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "code-not-text")]
+    assert code_errors(tmp_path, text)[0][3] == "Quote it: '47'."
+
+
+def test_literals_compared_to_other_columns_are_left_alone(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "filter: outcome = 'S47'",
+        "filter: \"agency = 'nobody' OR sector <> 'x' OR CAST(outcome AS TEXT) = 'y' "
+        "OR referral_date > '2024-01-01'\"",
+    )
+    assert check(tmp_path, text) == []
+
+
+def test_valid_codes_pass(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "filter: outcome = 'S47'",
+        "filter: \"outcome IN ('NFA', 'S47') AND 'NFA' <> outcome AND NOT outcome = 'S47'\"",
+    )
+    assert check(tmp_path, text) == []
+
+
+def test_an_expression_only_polars_reads_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tees_dataset.catalogue import sql
+
+    monkeypatch.setattr(sql, "parse", lambda expression: None)
+    ((line, code, _, _),) = code_errors(tmp_path, MINIMAL)
+    assert (line, code) == (line_of(MINIMAL, "filter: outcome"), "expression-unchecked")
+    assert check(tmp_path, MINIMAL) == []  # a warning: compute runs it
+
+
+def test_a_breakdown_on_a_median_is_an_error(tmp_path: Path) -> None:
+    text = MINIMAL.replace("kind: within_working_days", "kind: median_working_days")
+    text = text.replace("days: 1\n", "breakdown: [outcome]\n").replace(
+        "unit: percent", "unit: days"
+    )
+    assert check(tmp_path, text) == [(line_of(text, "breakdown: [outcome]"), "breakdown-on-median")]
+    path = tmp_path / "indicators.yaml"
+    (issue,) = load_catalogue(path).report.errors
+    assert "outcome" in issue.message and "filter" in issue.fix
+    # The same breakdown on a median in calendar days, and the fix applied.
+    assert [c for _, c in check(tmp_path, text.replace("median_working", "median"))] == [
+        "breakdown-on-median"
+    ]
+    fixed = "".join(line for line in text.splitlines(True) if "breakdown: [outcome]" not in line)
+    assert check(tmp_path, fixed) == []
+
+
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tees_dataset.quarter import Quarter
@@ -226,12 +380,14 @@ def test_definitions_that_compute_nothing_on_the_samples_are_warnings(
     tmp_path: Path, samples: Path
 ) -> None:
     text = (ROOT / "indicators.yaml").read_text()
-    # A code spelt with the wrong case: it parses, but no row ever matches.
+    # Real codes, but conditions no row can meet: they parse, and no row ever matches.
     text = text.replace(
-        "numerator: \"outcome = 'S47 joint'\"", "numerator: \"outcome = 'S47 Joint'\""
+        "numerator: \"outcome = 'S47 joint'\"",
+        "numerator: \"outcome = 'S47 joint' AND outcome = 'Other'\"",
     )
     text = text.replace(
-        "filter: \"deprivation_of_liberty = 'Yes'\"", "filter: \"deprivation_of_liberty = 'yes'\""
+        "filter: \"deprivation_of_liberty = 'Yes'\"",
+        "filter: \"deprivation_of_liberty = 'Yes' AND deprivation_of_liberty = 'No'\"",
     )
     (tmp_path / "indicators.yaml").write_text(text)
     shutil.copytree(ROOT / "reference", tmp_path / "reference")
@@ -241,7 +397,7 @@ def test_definitions_that_compute_nothing_on_the_samples_are_warnings(
     assert result.exit_code == 0, result.output  # warnings do not fail CI
     warnings = [line for line in result.output.splitlines() if " warning " in line]
     assert len(warnings) == 2, result.output
-    joint, dol = line_of(text, "S47 Joint"), line_of(text, "deprivation_of_liberty = 'yes'")
+    joint, dol = line_of(text, "outcome = 'Other'"), line_of(text, "deprivation_of_liberty = 'No'")
     assert f"indicators.yaml:{joint}: warning sample-numerator-zero: 3.2.4" in warnings[0]
     assert f"indicators.yaml:{dol}: warning sample-filter-empty: 3.4.3" in warnings[1]
 

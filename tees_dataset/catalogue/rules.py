@@ -11,6 +11,7 @@ from tees_dataset.catalogue.loader import LoadedYaml, Path_
 from tees_dataset.catalogue.models import (
     UNIT_OF_MEASURE,
     Catalogue,
+    CodeList,
     Indicator,
     Measure,
     MedianDaysMeasure,
@@ -201,11 +202,99 @@ def _expression_issues(
                 "quote text values with single quotes.",
             )
         ]
-    return [
+    unknown = [
         _unknown_column(ctx, name, path, spec)
         for name in dict.fromkeys(names)
         if not _has(spec, name)
     ]
+    return unknown + _code_value_issues(ctx, expression, path, spec, what)
+
+
+def _code_lists(ctx: Context, spec: ReturnSpec) -> dict[str, CodeList]:
+    """The return's code columns whose code list exists, by column name."""
+    lists = {}
+    for column in spec.columns:
+        code_list = ctx.catalogue.code_list(column.codes) if column.codes else None
+        if column.type == "code" and code_list is not None:
+            lists[column.name] = code_list
+    return lists
+
+
+def _code_value_issues(
+    ctx: Context, expression: str, path: Path_, spec: ReturnSpec, what: str
+) -> list[Issue]:
+    """Values a code column is compared to are codes of its list, spelt as the list spells them.
+
+    Validation turns every accepted value into the list's own spelling, and SQL compares text
+    exactly, so `outcome = 'S47 Joint'` would match no row at all, with no error anywhere."""
+    lists = _code_lists(ctx, spec)
+    if not any(name in expression for name in lists):
+        return []  # sqlglot is only imported when there may be something to look at
+    from tees_dataset.catalogue import sql
+
+    tree = sql.parse(expression)
+    if tree is None:
+        # Polars reads it, so compute will run it: only the check of its codes is lost.
+        return [
+            ctx.issue(
+                "expression-unchecked",
+                f"the {what} `{expression}` could not be read to check its code values",
+                path,
+                "Check the values it compares code columns to against their code lists by "
+                "hand, or write it more plainly (`column = 'code'`, `column IN (...)`).",
+                Level.WARNING,
+            )
+        ]
+    issues = []
+    for compared in sql.compared_values(tree, lists):
+        code_list = lists[compared.column]
+        codes = code_list.values
+        where = f"column '{compared.column}' (code list '{code_list.id}')"
+        shown = f"'{compared.value}'" if compared.text else compared.value
+        if compared.comparison != "equals":
+            ignore_case = compared.comparison == "ilike"
+            if not any(sql.like_matches(compared.value, c, ignore_case=ignore_case) for c in codes):
+                issues.append(
+                    ctx.issue(
+                        "unknown-code",
+                        f"the {what} `{expression}`: the pattern '{compared.value}' matches "
+                        f"none of the codes of {where}, so no row would ever match it",
+                        path,
+                        f"Its codes are: {'; '.join(codes)}.",
+                    )
+                )
+        elif compared.value in codes and not compared.text:
+            issues.append(
+                ctx.issue(
+                    "code-not-text",
+                    f"the {what} `{expression}` compares {where} to the number "
+                    f"{compared.value}; codes are text and polars cannot compare the two",
+                    path,
+                    f"Quote it: '{compared.value}'.",
+                )
+            )
+        elif compared.value not in codes:
+            issues.append(
+                ctx.issue(
+                    "unknown-code",
+                    f"the {what} `{expression}` compares {where} to {shown}, which "
+                    "is not one of its codes, so it would never match a row",
+                    path,
+                    _closest_code(compared.value, codes),
+                )
+            )
+    return issues
+
+
+def _closest_code(value: str, codes: list[str]) -> str:
+    from tees_dataset.catalogue import sql
+
+    same = [c for c in codes if sql.folded(c) == sql.folded(value)]
+    by_fold = {c.casefold(): c for c in codes}
+    close = same or [by_fold[c] for c in get_close_matches(value.casefold(), list(by_fold), n=1)]
+    if close:
+        return f"Did you mean '{close[0]}'? Codes are compared exactly, as the list spells them."
+    return f"Its codes are: {'; '.join(codes)}."
 
 
 # Columns every return's rows carry besides its own: who sent them and the quarter's dates.
@@ -245,13 +334,31 @@ def measures(ctx: Context) -> list[Issue]:
             continue  # reported by `references`
         if measure.filter is not None:
             issues += _expression_issues(ctx, measure.filter, (*mpath, "filter"), spec, "filter")
-        for k, column in enumerate(measure.breakdown):
-            if not _has(spec, column):
-                issues.append(_unknown_column(ctx, column, (*mpath, "breakdown", k), spec))
-            else:
-                issues += _groupable(ctx, spec, column, (*mpath, "breakdown", k))
+        if isinstance(measure, MedianDaysMeasure) and measure.breakdown:
+            # Its columns are not looked at: compute never groups a median, whatever they are.
+            issues.append(_median_breakdown(ctx, measure, (*mpath, "breakdown")))
+        else:
+            for k, column in enumerate(measure.breakdown):
+                if not _has(spec, column):
+                    issues.append(_unknown_column(ctx, column, (*mpath, "breakdown", k), spec))
+                else:
+                    issues += _groupable(ctx, spec, column, (*mpath, "breakdown", k))
         issues += _measure_specifics(ctx, measure, mpath, spec)
     return issues
+
+
+def _median_breakdown(ctx: Context, measure: MedianDaysMeasure, path: Path_) -> Issue:
+    """Compute pools every row of an area into one median and never groups it: a breakdown
+    would be dropped without a word, and the pack would show the headline alone."""
+    columns = ", ".join(measure.breakdown)
+    return ctx.issue(
+        "breakdown-on-median",
+        f"a {measure.kind} measure gives one median per area: its breakdown by {columns} "
+        "is never computed",
+        path,
+        "Remove `breakdown`. For the median of one group, add an indicator for it with a "
+        f"`filter`, e.g. `filter: \"{measure.breakdown[0]} = '...'\"`.",
+    )
 
 
 GROUPABLE_IMPLICIT = frozenset({"agency", "sector", AREA_COLUMN})
