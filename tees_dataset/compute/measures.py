@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tees_dataset.calendar import bank_holidays
+from tees_dataset.calendar import EXPRESSION_LAST_YEAR, FIRST_YEAR, expression_bank_holidays
 from tees_dataset.catalogue.models import (
     CountMeasure,
     MedianDaysMeasure,
@@ -28,8 +28,14 @@ PooledMeasure = (
 
 
 def working_days_elapsed(start: str, end: str) -> pl.Expr:
-    """Working days d with start <= d < end; null when either date is missing."""
-    return pl.business_day_count(start, end, holidays=list(bank_holidays()))
+    """Working days d with start <= d < end; null when either date is missing, or outside the
+    years whose bank holidays are known (never a count that ignores the holidays)."""
+    known = pl.lit(True)
+    for column in (start, end):
+        year = pl.col(column).dt.year()
+        known = known & year.is_between(FIRST_YEAR, EXPRESSION_LAST_YEAR)
+    count = pl.business_day_count(start, end, holidays=list(expression_bank_holidays()))
+    return pl.when(known).then(count)
 
 
 def days_elapsed(start: str, end: str, *, working: bool) -> pl.Expr:
@@ -169,6 +175,11 @@ def elapsed_by_unit(rows: pl.LazyFrame, measure: MedianDaysMeasure) -> pl.LazyFr
     if measure.filter:
         valid = valid & pl.sql_expr(measure.filter).fill_null(False)
     working = measure.kind == "median_working_days"
-    return rows.filter(valid).select(
-        pl.col(AREA), days_elapsed(measure.start, measure.end, working=working).alias("days")
+    # Days that cannot be known (a date outside the calendar's years) are no case of the median.
+    return (
+        rows.filter(valid)
+        .select(
+            pl.col(AREA), days_elapsed(measure.start, measure.end, working=working).alias("days")
+        )
+        .filter(pl.col("days").is_not_null())
     )
