@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from tees_dataset.catalogue.models import Catalogue, WithinDaysMeasure
 from tees_dataset.compute import Inputs, QuarterData, add_changes, indicator_results, population_for
-from tees_dataset.compute.measures import measure_by_area
+from tees_dataset.compute.measures import measure_by_area, working_days_elapsed
 from tees_dataset.quarter import Quarter
 
 D = dt.date
@@ -31,9 +32,9 @@ def tiny_catalogue(
         "local_authorities": [{"id": "a", "code": "E06000001", "name": "A"},
                               {"id": "b", "code": "E06000002", "name": "B"}],
         "partnerships": [{"id": "AB", "name": "AB", "local_authorities": ["a", "b"]}],
-        "agencies": [{"id": "ca", "name": "Council A", "sector": "x", "covers": ["a"]},
-                     {"id": "cb", "name": "Council B", "sector": "x", "covers": ["b"]},
-                     {"id": "police", "name": "Police", "sector": "x", "covers": ["a", "b"]}],
+        "agencies": [{"id": "ca", "name": "Council A", "sector": "Children's social care", "covers": ["a"]},
+                     {"id": "cb", "name": "Council B", "sector": "Children's social care", "covers": ["b"]},
+                     {"id": "police", "name": "Police", "sector": "Police", "covers": ["a", "b"]}],
         "returns": [{"id": "r", "title": "r", "sheet": "r", "description": "r", "record_level": True,
                      "submitted_by": ["ca", "cb", "police"], "area_level": area_level,
                      "columns": [{"name": "x", "title": "x", "type": "text"}]}],
@@ -401,3 +402,246 @@ def test_changes_against_last_quarter_and_last_year() -> None:
     assert out.select(
         "previous_value", "change_previous", "last_year_value", "change_last_year"
     ).row(0) == (62.5, -2.5, None, None)
+
+
+# --- A figure with a missing input is missing, with the reason; pooled figures never pool a subset.
+
+MISSING_B = {("ca", "r"): True, ("cb", "r"): False, ("police", "r"): True}
+B_MISSING_NOTE = "The r return from Council B for 2024Q3 was missing or rejected."
+EVERY_KIND = [
+    ({"kind": "count"}, "count"),
+    ({"kind": "total", "value": "n"}, "count"),
+    ({"kind": "proportion", "numerator": "flag"}, "percent"),
+    (WITHIN_1, "percent"),
+    (
+        {"kind": "within_days", "start": "referral_date", "end": "strategy_date", "days": 2},
+        "percent",
+    ),
+    ({"kind": "median_working_days", "start": "referral_date", "end": "strategy_date"}, "days"),
+    ({"kind": "ratio", "numerator": "n", "denominator": "n + 1"}, "percent"),
+    ({"kind": "rate"}, "rate_per_10000"),
+]
+ONE_ROW_EACH = pl.DataFrame(
+    {
+        "local_authority": ["a", "b"],
+        "n": [2, 3],
+        "flag": [True, False],
+        "referral_date": [D(2024, 7, 1), D(2024, 7, 1)],
+        "strategy_date": [D(2024, 7, 2), D(2024, 7, 2)],
+    }
+)
+
+
+@pytest.mark.parametrize(("measure", "unit"), EVERY_KIND, ids=lambda v: str(v)[:40])
+def test_every_kind_is_missing_with_its_reason_when_one_authoritys_return_is(
+    measure: dict[str, Any], unit: str
+) -> None:
+    # Council B's return was rejected: B, and every area pooling B, is missing and says why;
+    # A, whose returns are all in, keeps its figure.
+    rows = ONE_ROW_EACH.filter(pl.col("local_authority") == "a")
+    results = run(
+        tiny_catalogue(measure, unit), rows, MISSING_B, population={"a": 1e4, "b": 1e4}
+    ).filter(pl.col("breakdown") == "")
+    got = {r["area"]: (r["status"], r["note"], r["value"]) for r in results.to_dicts()}
+    assert got["A"][0] == "ok" and got["A"][2] is not None
+    for area in ("B", "AB", "Tees"):
+        assert got[area] == ("missing", B_MISSING_NOTE, None), area
+
+
+@pytest.mark.parametrize(("measure", "unit"), EVERY_KIND, ids=lambda v: str(v)[:40])
+def test_every_kind_adds_up_all_its_areas(measure: dict[str, Any], unit: str) -> None:
+    # With every return in, a pooled figure is the sum over both authorities: here each
+    # authority has one row, so AB and Tees pool two rows (a median of two: 1 and 1 -> 1).
+    results = run(tiny_catalogue(measure, unit), ONE_ROW_EACH, population={"a": 1e4, "b": 3e4})
+    got = headline(results)
+    expected_base = {
+        "count": None,
+        "percent": 2.0,
+        "days": 2.0,
+        "rate_per_10000": 4e4,
+    }[unit]
+    if measure["kind"] == "ratio":
+        expected_base = 7.0  # (2 + 1) + (3 + 1)
+    assert got["AB"][1] == expected_base and got["AB"][3] == "ok"
+    assert got["Tees"] == got["AB"]
+
+
+def test_rate_with_no_population_for_one_authority_is_missing_for_it_and_its_partnership() -> None:
+    rows = pl.DataFrame({"local_authority": ["a"] * 3 + ["b"] * 5, "x": ["1"] * 8})
+    results = run(
+        tiny_catalogue({"kind": "rate"}, "rate_per_10000"), rows, population={"a": 20000.0}
+    )
+    got = {r["area"]: r for r in results.to_dicts()}
+    # a: 3 per 20,000 children = 1.5 per 10,000. b has no estimate: never a blank 'ok', and AB
+    # is not 3 per 20,000 (a alone) either.
+    assert (got["A"]["numerator"], got["A"]["denominator"], got["A"]["value"]) == (3.0, 2e4, 1.5)
+    note = (
+        "There is no ONS mid-year estimate of children aged 0 to 17 for B for 2024 or an "
+        "earlier year (reference/population.csv)."
+    )
+    for area in ("B", "AB", "Tees"):
+        row = got[area]
+        assert (row["status"], row["value"], row["denominator"], row["note"]) == (
+            "missing", None, None, note
+        ), area  # fmt: skip
+
+
+def test_rate_with_no_population_at_all_is_missing_everywhere() -> None:
+    rows = pl.DataFrame({"local_authority": ["a", "b"], "x": ["1", "1"]})
+    got = headline(run(tiny_catalogue({"kind": "rate"}, "rate_per_10000"), rows))
+    assert {status for *_, status in got.values()} == {"missing"}
+
+
+def test_partnership_level_rate_uses_the_population_of_all_its_authorities() -> None:
+    rows = pl.DataFrame({"local_authority": ["AB"] * 6, "x": ["1"] * 6})
+    cat = tiny_catalogue({"kind": "rate"}, "rate_per_10000", area_level="partnership")
+    accepted = {("police", "r"): True}
+    # 6 per (20,000 + 40,000) children = 1.0 per 10,000
+    got = headline(run(cat, rows, accepted, population={"a": 20000.0, "b": 40000.0}))
+    assert got["AB"] == (6.0, 60000.0, 1.0, "ok") and got["Tees"] == (6.0, 60000.0, 1.0, "ok")
+    partial = headline(run(cat, rows, accepted, population={"a": 20000.0}))
+    assert partial["AB"] == (None, None, None, "missing")
+    assert partial["Tees"] == (None, None, None, "missing")
+
+
+def test_population_before_the_first_estimate_is_never_borrowed_from_a_later_year() -> None:
+    table = pl.DataFrame(
+        {
+            "area_code": ["E06000001", "E06000001", "E06000002"],
+            "year": [2023, 2024, 2022],
+            "population_0_17": [100, 200, 300],
+        }
+    )
+    cat = tiny_catalogue({"kind": "count"}, "count")
+    # 2022Q4: b has its mid-2022 estimate; a's first is mid-2023, which is not borrowed.
+    assert population_for(table, cat, Quarter(2022, 4)) == {"b": 300.0}
+    assert population_for(table, cat, Quarter(2021, 1)) == {}
+    assert population_for(table, cat, Quarter(2030, 1)) == {"a": 200.0, "b": 300.0}
+
+
+def test_a_quarter_with_no_estimate_gives_missing_rates_with_the_reason() -> None:
+    table = pl.DataFrame(
+        {"area_code": ["E06000001", "E06000002"], "year": [2025, 2024], "population_0_17": [1, 2]}
+    )
+    cat = tiny_catalogue({"kind": "rate"}, "rate_per_10000")
+    rows = pl.DataFrame({"local_authority": ["a", "b"], "x": ["1", "1"]})
+    data = QuarterData({"r": rows}, ALL_IN)
+    ((_, _, ind),) = cat.indicators()
+    results = indicator_results(
+        cat, ind, Inputs(Q, data, population=population_for(table, cat, Q))
+    )  # 2024Q3: a's only estimate is for mid-2025
+    got = {r["area"]: (r["status"], r["note"]) for r in results.to_dicts()}
+    assert got["A"] == (
+        "missing",
+        "There is no ONS mid-year estimate of children aged 0 to 17 for A for 2024 or an "
+        "earlier year (reference/population.csv).",
+    )
+    assert got["B"] == ("ok", "") and got["AB"][0] == "missing"
+
+
+def test_rolling_figure_without_the_earlier_quarters_is_missing_and_says_which() -> None:
+    ratio = {"kind": "ratio", "numerator": "fte_leavers", "denominator": "fte_in_post",
+             "rolling_quarters": 4}  # fmt: skip
+    older = QuarterData({"r": WORKFORCE}, ALL_IN)
+    got = run(tiny_catalogue(ratio, "percent"), WORKFORCE, history={Q.shift(-1): older})
+    period = got.filter(pl.col("breakdown") == "period")
+    assert set(period["status"]) == {"missing"}
+    assert set(period["numerator"]) == {None}  # never the sum of the two quarters there are
+    assert set(period["note"]) == {
+        "No returns were read for 2023Q4. No returns were read for 2024Q1."
+    }
+
+
+def test_rolling_figure_with_one_quarters_return_rejected_names_it() -> None:
+    ratio = {"kind": "ratio", "numerator": "fte_leavers", "denominator": "fte_in_post",
+             "rolling_quarters": 4}  # fmt: skip
+    history = {Q.shift(-n): QuarterData({"r": WORKFORCE}, ALL_IN) for n in (1, 2, 3)}
+    history[Q.shift(-2)] = QuarterData({"r": WORKFORCE}, MISSING_B)
+    got = rows_of(run(tiny_catalogue(ratio, "percent"), WORKFORCE, history=history), "period")
+    label = "12 months to quarter end"
+    # a needs only council A's and the police's returns: 3 leavers a quarter x 4 = 12 of 55
+    assert got[("A", label)] == (12.0, 55.0, 21.8, "ok")
+    for area in ("B", "AB", "Tees"):
+        assert got[(area, label)] == (None, None, None, "missing")
+    note = run(tiny_catalogue(ratio, "percent"), WORKFORCE, history=history).filter(
+        (pl.col("breakdown") == "period") & (pl.col("area") == "AB")
+    )["note"]
+    assert note.item() == "The r return from Council B for 2024Q1 was missing or rejected."
+
+
+WORKFORCE_BY_SECTOR = WORKFORCE.with_columns(
+    pl.Series("sector", ["Children's social care", "Police", "Children's social care"])
+)
+
+
+def test_rolling_twelve_months_by_sector_for_every_area() -> None:
+    ratio = {"kind": "ratio", "numerator": "fte_leavers", "denominator": "fte_in_post",
+             "rolling_quarters": 4, "breakdown": ["sector"]}  # fmt: skip
+    earlier = WORKFORCE_BY_SECTOR.with_columns(pl.lit(1.0).alias("fte_leavers"))
+    history = {Q.shift(-n): QuarterData({"r": earlier}, ALL_IN) for n in (1, 2, 3)}
+    got = rows_of(run(tiny_catalogue(ratio, "percent"), WORKFORCE_BY_SECTOR, history=history),
+                  "period|sector")  # fmt: skip
+    csc = "12 months to quarter end|Children's social care"
+    police = "12 months to quarter end|Police"
+    # a, children's social care: 2 leavers now + 1 in each of 3 earlier quarters = 5, of 40 in
+    # post at the quarter's end = 12.5%; b: 3 + 3 = 6 of 75 = 8.0%; AB and Tees 11 of 115 = 9.6%
+    assert got[("A", csc)] == (5.0, 40.0, 12.5, "ok")
+    assert got[("B", csc)] == (6.0, 75.0, 8.0, "ok")
+    assert got[("AB", csc)] == (11.0, 115.0, 9.6, "ok")
+    assert got[("Tees", csc)] == (11.0, 115.0, 9.6, "ok")
+    # police in a: 1 + 3 = 4 of 15 = 26.7%; none in b (0 of 0: nothing to measure)
+    assert got[("A", police)] == (4.0, 15.0, 26.7, "ok")
+    assert got[("B", police)] == (0.0, 0.0, None, "not_applicable")
+    assert got[("AB", police)] == (4.0, 15.0, 26.7, "ok")
+
+
+def test_rolling_by_sector_needs_only_that_sectors_returns() -> None:
+    ratio = {"kind": "ratio", "numerator": "fte_leavers", "denominator": "fte_in_post",
+             "rolling_quarters": 4, "breakdown": ["sector"]}  # fmt: skip
+    earlier = WORKFORCE_BY_SECTOR.with_columns(pl.lit(1.0).alias("fte_leavers"))
+    history = {Q.shift(-n): QuarterData({"r": earlier}, ALL_IN) for n in (1, 2, 3)}
+    # The police return for 2024Q1 was rejected (its rows are not there).
+    without_police = earlier.filter(pl.col("agency") != "police")
+    history[Q.shift(-2)] = QuarterData({"r": without_police}, {**ALL_IN, ("police", "r"): False})
+    results = run(tiny_catalogue(ratio, "percent"), WORKFORCE_BY_SECTOR, history=history)
+    got = rows_of(results, "period|sector")
+    csc = "12 months to quarter end|Children's social care"
+    police = "12 months to quarter end|Police"
+    assert got[("AB", csc)] == (11.0, 115.0, 9.6, "ok")  # as above: the councils sent every return
+    for area in ("A", "B", "AB", "Tees"):
+        assert got[(area, police)] == (None, None, None, "missing")  # never 3 quarters' leavers
+    assert rows_of(results, "period")[("A", "12 months to quarter end")][3] == "missing"
+    notes = set(results.filter(pl.col("breakdown_value") == police)["note"])
+    assert notes == {"The r return from Police for 2024Q1 was missing or rejected."}
+
+
+# --- 3.2.1: a referral on a non-working day counts as received on the next working day.
+
+
+def test_referral_on_a_weekend_or_bank_holiday_counts_from_the_next_working_day(
+    catalogue: Catalogue,
+) -> None:
+    rows = pl.DataFrame(
+        {
+            "local_authority": ["a"] * 6,
+            # Sat 6 Jul 2024, and Mon 26 Aug 2024 (the summer bank holiday)
+            "referral_date": [D(2024, 7, 6)] * 3 + [D(2024, 8, 26)] * 3,
+            "strategy_date": [
+                D(2024, 7, 8),  # Mon: Sat and Sun are not working days -> 0: within
+                D(2024, 7, 9),  # Tue: Monday -> 1: within
+                D(2024, 7, 10),  # Wed: Monday, Tuesday -> 2: not within
+                D(2024, 8, 27),  # Tue: the holiday is not a working day -> 0: within
+                D(2024, 8, 28),  # Wed: Tuesday -> 1: within
+                D(2024, 8, 29),  # Thu: Tuesday, Wednesday -> 2: not within
+            ],
+        }
+    )
+    elapsed = rows.select(working_days_elapsed("referral_date", "strategy_date")).to_series()
+    assert elapsed.to_list() == [0, 1, 2, 0, 1, 2]
+    # The catalogue's own 3.2.1 measure: 4 of the 6 are within 1 working day.
+    indicator = next(i for _, _, i in catalogue.indicators() if i.id == "3.2.1")
+    measure = indicator.measure.model_dump(exclude_none=True)
+    got = headline(run(tiny_catalogue(measure, "percent"), rows))
+    assert got["A"] == (4.0, 6.0, 66.7, "ok")
+    # ... and its definition says so.
+    assert "counts as received on the next working day" in " ".join(indicator.definition.split())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,10 +41,16 @@ BREAKDOWN_SEPARATOR = "|"
 ROLLING = "period"
 TEES = "Tees"
 PARTNERSHIP_LEVEL_NOTE = "Recorded for the partnership as a whole, not by local authority."
+# Why a figure cannot be made: sentences, carried with each unit's numbers and pooled with them.
+REASONS = "reasons"
+# The breakdown columns whose rows come from particular agencies: a row for one sector needs
+# only the returns of that sector's agencies.
+AGENCY_COLUMNS = ("agency", "sector")
 _KEYS = ["breakdown", "breakdown_value"]
-_PER_UNIT_SCHEMA = {
-    AREA: pl.String, "breakdown": pl.String, "breakdown_value": pl.String,
-    NUMERATOR: pl.Float64, DENOMINATOR: pl.Float64, "complete": pl.Boolean,
+_PER_UNIT_SCHEMA: dict[str, pl.DataType] = {
+    AREA: pl.String(), "breakdown": pl.String(), "breakdown_value": pl.String(),
+    NUMERATOR: pl.Float64(), DENOMINATOR: pl.Float64(), "complete": pl.Boolean(),
+    REASONS: pl.List(pl.String()),
 }  # fmt: skip
 
 
@@ -74,6 +80,8 @@ class Inputs:
     quarter: Quarter
     data: QuarterData
     history: Mapping[Quarter, QuarterData] = field(default_factory=dict)
+    # Children aged 0 to 17 per local authority id (see population_for): an authority that is
+    # not here has no estimate, and its rates are missing.
     population: Mapping[str, float] = field(default_factory=dict)
     # False: headline rows only (enough for a trend), which is much less work.
     detail: bool = True
@@ -121,13 +129,82 @@ def expected_coverage(catalogue: Catalogue, spec: ReturnSpec) -> dict[str, list[
     return coverage
 
 
-def _complete(catalogue: Catalogue, spec: ReturnSpec, data: QuarterData | None) -> dict[str, bool]:
-    if data is None:
-        return dict.fromkeys(units_of(catalogue, spec), False)
+# A reason a unit's figures cannot be made, and the agency it concerns (None: every agency).
+Gap = tuple[str | None, str]
+
+
+def _unit_name(catalogue: Catalogue, unit: str) -> str:
+    return next((la.name for la in catalogue.local_authorities if la.id == unit), unit)
+
+
+def _gaps(
+    catalogue: Catalogue, spec: ReturnSpec, data: QuarterData | None, quarter: Quarter
+) -> dict[str, list[Gap]]:
+    """For each unit, why its figures for the quarter cannot be made (nothing: they can)."""
+    gaps: dict[str, list[Gap]] = {}
+    for unit, agencies in expected_coverage(catalogue, spec).items():
+        if data is None:
+            gaps[unit] = [(None, f"No returns were read for {quarter}.")]
+        elif not agencies:
+            name = _unit_name(catalogue, unit)
+            gaps[unit] = [(None, f"No agency sends the {spec.title} return for {name}.")]
+        else:
+            gaps[unit] = [
+                (a, f"The {spec.title} return from {_agency_name(catalogue, a)} for {quarter} "
+                    "was missing or rejected.")
+                for a in agencies
+                if not data.accepted.get((a, spec.id), False)
+            ]  # fmt: skip
+    return gaps
+
+
+def _agency_name(catalogue: Catalogue, agency_id: str) -> str:
+    agency = catalogue.agency(agency_id)
+    return agency.name if agency else agency_id
+
+
+def _unit_population(
+    catalogue: Catalogue, spec: ReturnSpec, population: Mapping[str, float]
+) -> dict[str, float]:
+    """Children aged 0 to 17 per unit: a partnership's is the sum over all its authorities."""
+    if spec.area_level != "partnership":
+        return {unit: population[unit] for unit in units_of(catalogue, spec) if unit in population}
     return {
-        unit: bool(agencies) and all(data.accepted.get((a, spec.id), False) for a in agencies)
-        for unit, agencies in expected_coverage(catalogue, spec).items()
+        p.id: sum(population[la] for la in p.local_authorities)
+        for p in catalogue.partnerships
+        if all(la in population for la in p.local_authorities)
     }
+
+
+def _population_gaps(
+    catalogue: Catalogue, spec: ReturnSpec, inputs: Inputs, gaps: dict[str, list[Gap]]
+) -> dict[str, list[Gap]]:
+    """The return's gaps, and a reason for every unit with no population estimate."""
+    known = _unit_population(catalogue, spec, inputs.population)
+    out = {unit: list(unit_gaps) for unit, unit_gaps in gaps.items()}
+    for unit in out:
+        if unit in known:
+            continue
+        members = next(
+            (p.local_authorities for p in catalogue.partnerships if p.id == unit), [unit]
+        )
+        for la in members:
+            if la not in inputs.population:
+                out[unit].append((None, (
+                    "There is no ONS mid-year estimate of children aged 0 to 17 for "
+                    f"{_unit_name(catalogue, la)} for {inputs.quarter.year} or an earlier year "
+                    "(reference/population.csv)."
+                )))  # fmt: skip
+    return out
+
+
+def _reasons_by_unit(gaps: Mapping[str, Iterable[Gap]]) -> pl.LazyFrame:
+    """Unit -> the sorted reasons its figures cannot be made (an empty list: they can)."""
+    units = list(gaps)
+    return pl.LazyFrame(
+        {AREA: units, REASONS: [sorted({reason for _, reason in gaps[u]}) for u in units]},
+        schema={AREA: pl.String, REASONS: pl.List(pl.String)},
+    )
 
 
 def with_quarter_columns(frame: pl.DataFrame, quarter: Quarter) -> pl.LazyFrame:
@@ -149,7 +226,9 @@ def _per_unit(
     """Headline and breakdown numerators and denominators per unit (before zero-filling)."""
     measure = indicator.measure
     if rows is None or isinstance(measure, MedianDaysMeasure):
-        return pl.LazyFrame(schema={k: v for k, v in _PER_UNIT_SCHEMA.items() if k != "complete"})
+        return pl.LazyFrame(
+            schema={k: v for k, v in _PER_UNIT_SCHEMA.items() if k not in ("complete", REASONS)}
+        )
     parts = [
         measure_by_area(rows, measure).with_columns(
             pl.lit("").alias("breakdown"), pl.lit("").alias("breakdown_value")
@@ -178,65 +257,152 @@ def _per_unit(
 
 
 def _zero_filled(
-    per_unit: pl.LazyFrame, units: list[str], complete: Mapping[str, bool], unit: str
+    per_unit: pl.LazyFrame, units: list[str], gaps: Mapping[str, list[Gap]], unit: str
 ) -> pl.LazyFrame:
     """Every unit gets a headline row and a row for every breakdown value seen anywhere: no
     rows at all is a real zero, not a gap."""
     frame = pl.LazyFrame({AREA: units}, schema={AREA: pl.String})
     headline = pl.LazyFrame({"breakdown": [""], "breakdown_value": [""]})
     keys = pl.concat([headline, per_unit.select(_KEYS)]).unique(maintain_order=True)
-    full = frame.join(keys, how="cross").join(per_unit, on=[AREA, *_KEYS], how="left")
+    full = (
+        frame.join(keys, how="cross")
+        .join(per_unit, on=[AREA, *_KEYS], how="left")
+        .join(_reasons_by_unit(gaps), on=AREA, how="left")
+    )
     full = full.with_columns(
-        pl.col(NUMERATOR).fill_null(0.0),
-        pl.col(AREA)
-        .replace_strict(complete, default=False, return_dtype=pl.Boolean)
-        .alias("complete"),
+        pl.col(NUMERATOR).fill_null(0.0), (pl.col(REASONS).list.len() == 0).alias("complete")
     )
     if unit in ("percent", "days"):
         full = full.with_columns(pl.col(DENOMINATOR).fill_null(0.0))
-    return full
+    return full.select(list(_PER_UNIT_SCHEMA))
 
 
 def _rolling_rows(
     catalogue: Catalogue, indicator: Indicator, spec: ReturnSpec, inputs: Inputs, units: list[str]
 ) -> pl.LazyFrame | None:
-    """The numerator over the last N quarters against this quarter's denominator."""
+    """The numerator over the last N quarters against this quarter's denominator: in all
+    (breakdown `period`) and by the measure's breakdown (`period|sector`). A row is made only
+    from all N quarters' returns, never from the quarters that happen to be there."""
     measure = indicator.measure
     if not isinstance(measure, RatioMeasure) or measure.rolling_quarters is None:
         return None
     quarters = [inputs.quarter.shift(-n) for n in range(measure.rolling_quarters)]
     datas = [inputs.data if q == inputs.quarter else inputs.history.get(q) for q in quarters]
-    row_filter, numerator, denominator = row_terms(measure)
-    complete = dict.fromkeys(units, True)
-    numerators = []
+    gaps: dict[str, list[Gap]] = {unit: [] for unit in units}
     for q, data in zip(quarters, datas, strict=True):
-        for unit, ok in _complete(catalogue, spec, data).items():
-            complete[unit] = complete[unit] and ok
-        rows = _rows(data, spec, q)
-        if rows is not None:
-            numerators.append(aggregate(rows, row_filter, numerator, None).select(AREA, NUMERATOR))
+        for unit, unit_gaps in _gaps(catalogue, spec, data, q).items():
+            gaps[unit] += unit_gaps
+    label = f"{3 * measure.rolling_quarters} months to quarter end"
+    groupings = [[], measure.breakdown] if measure.breakdown else [[]]
+    frames = [
+        _rolling_by(catalogue, measure, spec, inputs, quarters, datas, units, gaps, by, label)
+        for by in groupings
+    ]
+    return pl.concat(frames, how="vertical")
+
+
+def _rolling_by(
+    catalogue: Catalogue,
+    measure: RatioMeasure,
+    spec: ReturnSpec,
+    inputs: Inputs,
+    quarters: list[Quarter],
+    datas: list[QuarterData | None],
+    units: list[str],
+    gaps: Mapping[str, list[Gap]],
+    by: list[str],
+    label: str,
+) -> pl.LazyFrame:
+    row_filter, numerator, denominator = row_terms(measure)
+    keys = [AREA, *by]
+    schema = {k: pl.String for k in keys}
+    numerators = [
+        aggregate(rows, row_filter, numerator, None, by).select(*keys, NUMERATOR)
+        for q, data in zip(quarters, datas, strict=True)
+        if (rows := _rows(data, spec, q)) is not None
+    ]
+    summed = (
+        pl.concat(numerators).group_by(keys).agg(pl.col(NUMERATOR).sum().round(SUM_PLACES))
+        if numerators
+        else pl.LazyFrame(schema={**schema, NUMERATOR: pl.Float64})
+    )
     current = _rows(inputs.data, spec, inputs.quarter)
-    if current is None or not numerators:
-        per_unit = pl.LazyFrame(
-            schema={AREA: pl.String, NUMERATOR: pl.Float64, DENOMINATOR: pl.Float64}
+    den = (
+        aggregate(current, row_filter, pl.lit(0.0), denominator, by).select(*keys, DENOMINATOR)
+        if current is not None
+        else pl.LazyFrame(schema={**schema, DENOMINATOR: pl.Float64})
+    )
+    coverage = expected_coverage(catalogue, spec)
+    sectors = {a.id: a.sector for a in catalogue.agencies}
+    # Every unit gets a row for every breakdown value seen in any of the quarters.
+    grid = pl.LazyFrame({AREA: units}, schema={AREA: pl.String})
+    if by:
+        seen = pl.concat([summed.select(by), den.select(by)]).unique()
+        grid = grid.join(seen, how="cross")
+    frame = (
+        grid.join(summed, on=keys, how="left", nulls_equal=True)
+        .join(den, on=keys, how="left", nulls_equal=True)
+        .join(
+            _reasons_for(gaps, coverage, sectors, grid, by), on=keys, how="left", nulls_equal=True
+        )
+    )
+    if by:
+        name = BREAKDOWN_SEPARATOR.join([ROLLING, *by])
+        value = pl.concat_str(
+            [pl.lit(label), *(pl.col(c).fill_null("(blank)") for c in by)],
+            separator=BREAKDOWN_SEPARATOR,
         )
     else:
-        summed = pl.concat(numerators).group_by(AREA).agg(pl.col(NUMERATOR).sum().round(SUM_PLACES))
-        den = aggregate(current, row_filter, pl.lit(0.0), denominator).select(AREA, DENOMINATOR)
-        per_unit = summed.join(den, on=AREA, how="full", coalesce=True)
-    label = f"{3 * measure.rolling_quarters} months to quarter end"
-    frame = pl.LazyFrame({AREA: units}, schema={AREA: pl.String}).join(
-        per_unit, on=AREA, how="left"
-    )
+        name, value = ROLLING, pl.lit(label)
     return frame.select(
         AREA,
-        pl.lit(ROLLING).alias("breakdown"),
-        pl.lit(label).alias("breakdown_value"),
+        pl.lit(name).alias("breakdown"),
+        value.alias("breakdown_value"),
         pl.col(NUMERATOR).fill_null(0.0),
         pl.col(DENOMINATOR).fill_null(0.0),
-        pl.col(AREA)
-        .replace_strict(complete, default=False, return_dtype=pl.Boolean)
-        .alias("complete"),
+        (pl.col(REASONS).list.len() == 0).alias("complete"),
+        pl.col(REASONS),
+    ).select(list(_PER_UNIT_SCHEMA))
+
+
+def _reasons_for(
+    gaps: Mapping[str, list[Gap]],
+    coverage: Mapping[str, list[str]],
+    sectors: Mapping[str, str],
+    grid: pl.LazyFrame,
+    by: list[str],
+) -> pl.LazyFrame:
+    """The reasons for each row of `grid` (unit and breakdown values): a row for a sector or an
+    agency needs only the returns of its own agencies; any other row (or one whose sector no
+    agency of the unit has) needs every return of its unit."""
+    keys = [AREA, *by]
+    everything = _reasons_by_unit(gaps).rename({REASONS: "all"})
+    matched = [c for c in by if c in AGENCY_COLUMNS]
+    if not matched:
+        return grid.join(everything, on=AREA, how="left").rename({"all": REASONS})
+    general = {u: {r for a, r in unit_gaps if a is None} for u, unit_gaps in gaps.items()}
+    own = [
+        (unit, agency, sectors.get(agency), sorted(general.get(unit, set()) | {
+            r for a, r in gaps.get(unit, []) if a == agency
+        }))
+        for unit, agencies in coverage.items()
+        for agency in agencies
+    ]  # fmt: skip
+    by_agency = pl.LazyFrame(
+        own,
+        schema={AREA: pl.String, "agency": pl.String, "sector": pl.String,
+                REASONS: pl.List(pl.String)},
+        orient="row",
+    )  # fmt: skip
+    specific = (
+        grid.join(by_agency.select(AREA, *matched, REASONS), on=[AREA, *matched], how="inner")
+        .group_by(keys)
+        .agg(pl.col(REASONS).list.explode(keep_nulls=False, empty_as_null=False).unique().sort())
+    )
+    return (
+        grid.join(specific, on=keys, how="left", nulls_equal=True)
+        .join(everything, on=AREA, how="left")
+        .select(*keys, pl.coalesce(REASONS, "all").alias(REASONS))
     )
 
 
@@ -265,10 +431,10 @@ def _status_and_value(indicator: Indicator, unit: str) -> tuple[pl.Expr, pl.Expr
 
 
 def _median_rollup(
-    rows: pl.LazyFrame | None, members: tuple[str, ...], complete: Mapping[str, bool]
+    rows: pl.LazyFrame | None, members: tuple[str, ...], gaps: Mapping[str, list[Gap]]
 ) -> pl.LazyFrame:
     """The median of the pooled rows' days; the denominator is how many rows there were."""
-    ok = all(complete.get(m, False) for m in members)
+    reasons = sorted({reason for m in members for _, reason in gaps.get(m, [])})
     if rows is None:
         rows = pl.LazyFrame(schema={AREA: pl.String, "days": pl.Float64})
     days = pl.col("days").cast(pl.Float64)
@@ -277,7 +443,8 @@ def _median_rollup(
         pl.lit("").alias("breakdown_value"),
         pl.lit(None, pl.Float64).alias(NUMERATOR),
         pl.len().cast(pl.Float64).alias(DENOMINATOR),
-        pl.lit(ok).alias("complete"),
+        pl.lit(not reasons).alias("complete"),
+        pl.lit(reasons, pl.List(pl.String)).alias(REASONS),
         days.median().alias("value"),
     )
 
@@ -293,15 +460,19 @@ def indicator_plan(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -
     assert spec is not None
     unit = UNIT_OF_MEASURE[indicator.measure.kind]
     units = units_of(catalogue, spec)
-    complete = _complete(catalogue, spec, inputs.data)
+    gaps = _gaps(catalogue, spec, inputs.data, inputs.quarter)
+    if isinstance(indicator.measure, RateMeasure):
+        # The population is an input like any return: without it a rate is missing.
+        gaps = _population_gaps(catalogue, spec, inputs, gaps)
     rows = _rows(inputs.data, spec, inputs.quarter)
-    per_unit = _zero_filled(_per_unit(indicator, rows, detail=inputs.detail), units, complete, unit)
+    per_unit = _zero_filled(_per_unit(indicator, rows, detail=inputs.detail), units, gaps, unit)
     rolling = _rolling_rows(catalogue, indicator, spec, inputs, units) if inputs.detail else None
     if rolling is not None:
         per_unit = pl.concat([per_unit, rolling], how="vertical_relaxed")
     if isinstance(indicator.measure, RateMeasure):
+        known = _unit_population(catalogue, spec, inputs.population)
         population = pl.LazyFrame(
-            {AREA: list(inputs.population), "population": list(inputs.population.values())},
+            {AREA: list(known), "population": list(known.values())},
             schema={AREA: pl.String, "population": pl.Float64},
         )
         per_unit = (
@@ -325,10 +496,10 @@ def indicator_plan(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -
         if reason:
             frames.append(_labelled(_not_applicable_row(), order, area, reason))
         elif isinstance(indicator.measure, MedianDaysMeasure):
-            pooled = _median_rollup(elapsed, members, complete).with_columns(
+            pooled = _median_rollup(elapsed, members, gaps).with_columns(
                 value.alias("value"), status.alias("status")
             )
-            frames.append(_labelled(_blank_if_missing(pooled), order, area))
+            frames.append(_labelled(pooled, order, area).pipe(_blank_if_missing))
         else:
             applicable.append((order, area, members))
     if applicable:
@@ -361,32 +532,43 @@ def indicator_plan(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -
     )
 
 
-def _labelled(frame: pl.LazyFrame, order: int, area: AreaDef, note: str = "") -> pl.LazyFrame:
+def _labelled(
+    frame: pl.LazyFrame, order: int, area: AreaDef, note: str | None = None
+) -> pl.LazyFrame:
     return frame.with_columns(
         pl.lit(order).alias("order"),
         pl.lit(area.name).alias("area"),
         pl.lit(area.code).alias("area_code"),
         pl.lit(area.type).alias("area_type"),
-        pl.lit(note).alias("note"),
+        *([pl.lit(note).alias("note")] if note is not None else []),
     )
 
 
 def _blank_if_missing(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A missing figure shows no numbers, only why it is missing (in `note`)."""
     missing = pl.col("status") == "missing"
     return frame.with_columns(
         pl.when(missing).then(None).otherwise(pl.col(NUMERATOR)).alias(NUMERATOR),
         pl.when(missing).then(None).otherwise(pl.col(DENOMINATOR)).alias(DENOMINATOR),
-        pl.lit("").alias("note"),
+        pl.when(missing & (pl.col(REASONS).list.len() > 0))
+        .then(pl.col(REASONS).list.join(" "))
+        .when(missing)
+        .then(pl.lit("Not every area it adds up has a figure."))
+        .otherwise(pl.lit(""))
+        .alias("note"),
     )
 
 
 def _pooled(
     per_unit: pl.LazyFrame, applicable: list[tuple[int, AreaDef, tuple[str, ...]]]
 ) -> pl.LazyFrame:
-    """Pool numerators and denominators over each area's units in one pass (never average rates)."""
+    """Pool numerators and denominators over each area's units in one pass (never average rates).
+
+    A pooled figure is the sum over all the area's units or it is missing, never the sum over
+    the units that happen to have a figure."""
     membership = pl.LazyFrame(
         [
-            (order, a.name, a.code, a.type, unit)
+            (order, a.name, a.code, a.type, unit, len(members))
             for order, a, members in applicable
             for unit in members
         ],
@@ -396,6 +578,7 @@ def _pooled(
             "area_code": pl.String,
             "area_type": pl.String,
             AREA: pl.String,
+            "size": pl.UInt32,
         },
         orient="row",
     )
@@ -404,15 +587,28 @@ def _pooled(
         .group_by("order", "area", "area_code", "area_type", *_KEYS)
         .agg(
             pl.col(NUMERATOR).sum().round(SUM_PLACES),
-            pl.when(pl.col(DENOMINATOR).is_null().all())
+            # Counts have no denominator at all; any other unit without one (a rate's
+            # population) leaves the area without one.
+            pl.when(pl.col(DENOMINATOR).is_null().any())
             .then(None)
             .otherwise(pl.col(DENOMINATOR).sum().round(SUM_PLACES))
             .alias(DENOMINATOR),
-            pl.col("complete").all(),
+            (pl.col("complete").all() & (pl.len() == pl.col("size").first())).alias("complete"),
+            pl.col(REASONS)
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique()
+            .sort()
+            .alias(REASONS),
         )
     )
-    # Breakdown rows of an incomplete area say nothing: keep only its headline and rolling rows.
-    return pooled.filter(pl.col("complete") | pl.col("breakdown").is_in(["", ROLLING]))
+    # Breakdown rows of an incomplete area say nothing: keep only its headline and rolling rows
+    # (which say why they are missing).
+    return pooled.filter(
+        pl.col("complete")
+        | (pl.col("breakdown") == "")
+        | (pl.col("breakdown") == ROLLING)
+        | pl.col("breakdown").str.starts_with(ROLLING + BREAKDOWN_SEPARATOR)
+    )
 
 
 def _not_applicable_row() -> pl.LazyFrame:
@@ -437,8 +633,8 @@ def population_for(table: pl.DataFrame, catalogue: Catalogue, quarter: Quarter) 
     year no later than the quarter's."""
     by_code = {la.code: la.id for la in catalogue.local_authorities}
     usable = table.filter(pl.col("year") <= quarter.year)
-    if usable.is_empty():
-        usable = table.filter(pl.col("year") == table["year"].min())
+    # An authority with no estimate for the quarter's year or before is left out (its rates are
+    # then missing): a later estimate is never borrowed.
     latest = usable.sort("year").group_by("area_code").last()
     return {
         by_code[code]: float(pop)
