@@ -347,7 +347,35 @@ def _target(
     )
 
 
-def _comparators(indicator: Indicator, comparators: list[dict[str, Any]], quarter: Quarter) -> str:
+# The comparators (DfE children's social work workforce, at 30 September) are of council
+# children's social workers over the 12 months to then: the local figure set beside them is the
+# same sector's rolling 12-month figure (breakdown `period|sector`), not the quarter's.
+COMPARABLE_BREAKDOWN = "period|sector"
+COMPARABLE_SECTOR = "Children's social care"
+
+
+def _comparable(rows: list[dict[str, Any]], area_names: list[str]) -> str:
+    """The local figures comparable with the comparators, as 'label: area figure, ...'."""
+    found = {
+        r["area"]: r
+        for r in rows
+        if r["breakdown"] == COMPARABLE_BREAKDOWN
+        and r["breakdown_value"].split("|")[-1] == COMPARABLE_SECTOR
+    }
+    if not found:
+        return ""
+    period = next(iter(found.values()))["breakdown_value"].split("|")[0]
+    shown = ", ".join(f"{area} {_cell(found.get(area)).text}" for area in area_names)
+    return f"{COMPARABLE_SECTOR}, {period}: {shown}"
+
+
+def _comparators(
+    indicator: Indicator,
+    comparators: list[dict[str, Any]],
+    quarter: Quarter,
+    local_rows: list[dict[str, Any]] | None = None,
+    area_names: list[str] | None = None,
+) -> str:
     if not indicator.comparator:
         return ""
     rows = [
@@ -362,8 +390,9 @@ def _comparators(indicator: Indicator, comparators: list[dict[str, Any]], quarte
         return ""
     unit = "%" if indicator.unit == "percent" else ""
     parts = [f"{area} {float(r['value']):.1f}{unit} ({r['period']})" for area, r in latest.items()]
+    local = _comparable(local_rows or [], area_names or [])
     source = next(iter(latest.values()))["source"]
-    return f"{'; '.join(parts)}. Source: {source}."
+    return f"{'; '.join([local, *parts] if local else parts)}. Source: {source}."
 
 
 def _quality_notes(
@@ -463,7 +492,8 @@ def build_context(
                     breakdowns=_breakdown_tables(catalogue, indicator, area_names, partnership.id,
                                                  breakdowns.get(indicator.id, [])),
                     target=target,
-                    comparators=_comparators(indicator, comparators or [], quarter),
+                    comparators=_comparators(indicator, comparators or [], quarter,
+                                             breakdowns.get(indicator.id, []), area_names),
                     # Safe markup: built from numbers and XML-escaped labels.
                     chart=Markup(trend_svg(chart_title, series, indicator.unit)),
                     chart_alt=describe(chart_title, series, indicator.unit),
