@@ -2,52 +2,43 @@
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
-import json
 import logging
 import os
-import platform
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
-
-from filelock import FileLock, Timeout
 
 from tees_dataset import __version__
 from tees_dataset.catalogue import LoadedCatalogue
 from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.errors import BuildError, ExitCode
 from tees_dataset.logs import stage
+from tees_dataset.output import (
+    SYNTHETIC_MARK,
+    Folders,
+    check_folders,
+    check_replaceable,
+    discard,
+    new_staging,
+    output_lock,
+    read_manifest,
+    recover,
+    swap_into_place,
+    write_manifest,
+)
 from tees_dataset.quarter import Quarter
+from tees_dataset.render.pool import RenderPool
+from tees_dataset.render.xlsx_marks import mark_workbooks
 from tees_dataset.report import Issue
 
 log = logging.getLogger("tees_dataset")
+_recover = recover  # the name tests and older callers use
 
-
-class ExitCode:
-    """Documented exit codes, shared by every command."""
-
-    OK = 0
-    INCOMPLETE = 1  # built (or validated), but returns are missing or have errors
-    USAGE = 2  # bad options or a catalogue error
-    FAILED = 3  # something else went wrong; previous outputs are untouched
-    LOCKED = 4  # another build holds the output folder
-
-
-class BuildError(Exception):
-    """A build that cannot go on; carries the exit code and a message for the user."""
-
-    def __init__(self, message: str, code: int = ExitCode.FAILED) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["BuildError", "BuildOptions", "BuildOutcome", "ExitCode", "run_build", "run_validate"]
 
 
 @dataclass
@@ -60,6 +51,8 @@ class BuildOptions:
     publish: bool = False
     cache: bool = True
     wait: float = 0
+    # Where the folders came from (command line, environment, config file), for the manifest.
+    folders: Folders | None = None
 
     @property
     def folder_name(self) -> str:
@@ -74,46 +67,7 @@ class BuildOutcome:
     outputs: list[Path] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-
-
-@contextmanager
-def output_lock(out_dir: Path, timeout: float = 0) -> Iterator[None]:
-    """Only one build writes to an output folder at a time."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out_dir / ".tees-dataset.lock"))
-    try:
-        lock.acquire(timeout=timeout)
-    except Timeout as exc:
-        raise BuildError(
-            f"another tees-dataset run is writing to {out_dir}"
-            + (f" and did not finish within {timeout:g} s" if timeout else "")
-            + "; try again when it has finished, or pass --wait SECONDS",
-            ExitCode.LOCKED,
-        ) from exc
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _recover(out_dir: Path, quarter: str) -> None:
-    """Undo what a build killed mid-swap left behind; drop stale staging folders."""
-    final = out_dir / quarter
-    olds = sorted(out_dir.glob(f".old-{quarter}-*"))
-    if not final.exists() and olds:
-        olds[-1].rename(final)
-        olds = olds[:-1]
-    for stale in [*olds, *out_dir.glob(f".staging-{quarter}-*")]:
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _swap_into_place(staging: Path, final: Path) -> None:
-    """Replace `final` with `staging`; at every instant one whole copy exists on disk."""
-    old = final.parent / f".old-{final.name}-{os.getpid()}"
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    synthetic: bool = False
 
 
 def _write_results_csv(results: Any, path: Path) -> None:
@@ -132,17 +86,51 @@ def _write_results_csv(results: Any, path: Path) -> None:
     results.with_columns(tidy(c) for c in ("numerator", "denominator", "value")).write_csv(path)
 
 
+def check_inputs(returns_dir: Path, out_dir: Path, quarter: Quarter) -> None:
+    """Before anything is written: the folders are apart, the returns folder exists, and the
+    quarter has at least one return in it. A build that finds none writes nothing and leaves
+    the previous outputs (exit 5): a mistyped path must never replace a good pack."""
+    from tees_dataset.returns import discover
+
+    if not returns_dir.is_dir():
+        raise BuildError(
+            f"the returns folder {returns_dir} "
+            + ("is a file, not a folder" if returns_dir.exists() else "does not exist")
+            + ": check the path (nothing was written)",
+            ExitCode.USAGE,
+        )
+    check_folders(returns_dir, out_dir)
+    folder = returns_dir / str(quarter)
+    found, _ = discover(folder)
+    if not found:
+        raise BuildError(
+            f"no return for {quarter} in {folder}"
+            + ("" if folder.is_dir() else " (the folder does not exist)")
+            + ": nothing was written and the previous outputs are as they were",
+            ExitCode.NO_RETURNS,
+        )
+
+
 def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
-    """Build everything for the quarter. Raises BuildError; never leaves half-written outputs."""
+    """Build everything for the quarter. Raises BuildError; never leaves half-written outputs,
+    and never replaces anything it did not write."""
     catalogue = loaded.catalogue
     if catalogue is None:
         raise BuildError("the catalogue has errors; run `tees-dataset check`", ExitCode.USAGE)
-    quarter = options.folder_name
+    check_inputs(options.returns_dir, options.out_dir, options.quarter)
+    name = options.folder_name
+    final = options.out_dir / name
     started = dt.datetime.now(dt.UTC)
+    if options.folders:
+        log.info(
+            "returns from %s (%s); outputs to %s (%s)",
+            options.folders.returns, options.folders.returns_from,
+            options.folders.out, options.folders.out_from,
+        )  # fmt: skip
     with output_lock(options.out_dir, options.wait):
-        _recover(options.out_dir, quarter)
-        staging = options.out_dir / f".staging-{quarter}-{os.getpid()}"
-        staging.mkdir(parents=True)
+        recover(options.out_dir, name)
+        check_replaceable(final)
+        staging = new_staging(options.out_dir, name)
         try:
             outcome = _build_into(catalogue, loaded, options, staging, started)
             if options.strict and outcome.exit_code == ExitCode.INCOMPLETE:
@@ -151,10 +139,9 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
                     + "; ".join(outcome.missing),
                     ExitCode.INCOMPLETE,
                 )
-            final = options.out_dir / quarter
-            _swap_into_place(staging, final)
+            swap_into_place(staging, final)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            discard(staging)
     outcome.folder = final
     outcome.outputs = [final / p.name for p in outcome.outputs]
     return outcome
@@ -176,34 +163,102 @@ def write_validation_reports(catalogue: Catalogue, returns: Any, folder: Path) -
     write_agency_feedback(catalogue, returns, folder / "feedback")
 
 
+VALIDATION_OUTPUTS = ("validation.json", "validation.xlsx", "feedback")
+
+
 def run_validate(
-    loaded: LoadedCatalogue, quarter: Quarter, returns_dir: Path, out_dir: Path
+    loaded: LoadedCatalogue,
+    quarter: Quarter,
+    returns_dir: Path,
+    out_dir: Path,
+    *,
+    wait: float = 0,
+    folders: Folders | None = None,
 ) -> tuple[Any, Path]:
     """Validate a quarter and refresh only the validation reports in `<out>/<quarter>/`.
 
-    Each report is written beside its final place and renamed over it, under the output
-    lock, so a pack already built there is never touched or half-overwritten.
+    The folder is rebuilt whole beside its final place (a pack already there is linked in,
+    untouched) with a manifest that stays true: it says when the reports were refreshed and
+    from which inputs. The new folder is swapped in under the output lock, as a build's is.
     """
     from tees_dataset.returns import load_quarter
 
     catalogue = loaded.catalogue
     if catalogue is None:
         raise BuildError("the catalogue has errors; run `tees-dataset check`", ExitCode.USAGE)
-    returns = load_quarter(catalogue, quarter, returns_dir)
-    final = out_dir / str(quarter)
-    with output_lock(out_dir):
-        _recover(out_dir, str(quarter))
-        staging = out_dir / f".staging-{quarter}-{os.getpid()}"
-        staging.mkdir(parents=True)
+    check_inputs(returns_dir, out_dir, quarter)
+    name = str(quarter)
+    final = out_dir / name
+    started = dt.datetime.now(dt.UTC)
+    with output_lock(out_dir, wait):
+        recover(out_dir, name)
+        check_replaceable(final)
+        returns = load_quarter(catalogue, quarter, returns_dir)
+        staging = new_staging(out_dir, name)
         try:
+            previous = read_manifest(final) if final.is_dir() else None
+            if previous is not None:
+                _link_tree(final, staging, skip=(*VALIDATION_OUTPUTS, "manifest.json"))
             write_validation_reports(catalogue, returns, staging)
-            final.mkdir(parents=True, exist_ok=True)
-            for name in ("validation.json", "validation.xlsx"):
-                (staging / name).replace(final / name)
-            _swap_into_place(staging / "feedback", final / "feedback")
+            inputs = _inputs(returns.files)
+            validation = {
+                "refreshed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "files": sorted(VALIDATION_OUTPUTS),
+                "inputs": inputs,
+            }
+            synthetic = any(getattr(f, "synthetic", False) for f in returns.files)
+            write_manifest(
+                staging,
+                quarter=name,
+                catalogue=_catalogue_info(loaded),
+                inputs=previous["inputs"] if previous else inputs,
+                started=_parse_time(previous.get("started")) if previous else started,
+                folders=folders,
+                synthetic=synthetic or bool(previous and previous.get("synthetic")),
+                extra={"validation": validation} | ({"kind": "validation"} if not previous else {}),
+            )
+            swap_into_place(staging, final)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            discard(staging)
     return returns, final
+
+
+def _link_tree(source: Path, target: Path, skip: tuple[str, ...]) -> None:
+    """Hard-link (or copy, across file systems) every file of `source` into `target`."""
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if relative.parts[0] in skip or path.is_symlink():
+            continue
+        destination = target / relative
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, destination)
+        except OSError:
+            shutil.copy2(path, destination)
+
+
+def _parse_time(text: object) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+
+
+def _inputs(files: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"path": str(f.path), "sha256": f.sha256, "agency": f.agency_id} for f in files if f.sha256
+    ]
+
+
+def _catalogue_info(loaded: LoadedCatalogue) -> dict[str, Any]:
+    return {
+        "path": str(loaded.path),
+        "sha256": loaded.sha256,
+        "version": loaded.catalogue.version if loaded.catalogue else None,
+    }
 
 
 @dataclass
@@ -385,19 +440,22 @@ def _build_into(
     from tees_dataset.returns.feedback import summary
 
     quarter = str(options.quarter)
-    # The render workers start now, so that they load WeasyPrint while the returns are read.
+    # The render server starts now, so that it loads WeasyPrint while the returns are read.
     pool = _start_render_pool(len(catalogue.partnerships))
     try:
         figures = compute_figures(catalogue, loaded, options)
         returns = figures.returns
-        if not returns.folder.is_dir():
-            log.warning("no returns folder %s: every figure will be missing", returns.folder)
+        synthetic = any(getattr(f, "synthetic", False) for f in figures.files)
+        if synthetic:
+            log.warning("built from synthetic returns: every output is marked %s", SYNTHETIC_MARK)
         rows = figures.results.to_dicts()
         trend = figures.trend.to_dicts()
         returns_summary = summary(catalogue, returns)
         contexts = _pack_contexts(
             catalogue, loaded, options, figures, rows, trend, returns_summary, started
         )
+        if synthetic:
+            contexts = [replace(c, synthetic=SYNTHETIC_MARK) for c in contexts]
 
         def meanwhile() -> None:
             """What the build writes while the packs render."""
@@ -413,23 +471,29 @@ def _build_into(
                 staging / f"dataset-{quarter}.xlsx",
                 quarter=quarter,
                 marking="" if options.publish else MARKING,
+                synthetic=SYNTHETIC_MARK if synthetic else "",
             )
+            if synthetic:
+                mark_workbooks(staging, SYNTHETIC_MARK)
 
         with stage(f"rendering {len(contexts)} packs"):
             _render_all(contexts, staging, html=options.html, pool=pool, meanwhile=meanwhile)
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.abort()
+        raise
+    if pool is not None:
+        pool.close()
 
     missing = [
         f"{r['agency_name']}: {r['return_title']} {r['status']}"
         for r in returns_summary
         if r["status"] != "received"
     ]
-    _write_manifest(loaded, options, figures.files, staging, started)
+    _write_manifest(loaded, options, figures.files, staging, started, synthetic=synthetic)
     code = ExitCode.INCOMPLETE if missing else ExitCode.OK
     outputs = sorted(p for p in staging.iterdir() if p.is_file())
-    return BuildOutcome(code, staging, outputs, missing, returns.issues)
+    return BuildOutcome(code, staging, outputs, missing, returns.issues, synthetic)
 
 
 def _pack_contexts(
@@ -487,78 +551,12 @@ def _agency_serves(catalogue: Catalogue, agency_id: str, las: list[str]) -> bool
     return agency is not None and bool(set(agency.covers) & set(las))
 
 
-def _render_one(context: Any, pdf_path: Path, html_path: Path | None) -> None:
-    from tees_dataset.render.pdf import render_pack
-
-    render_pack(context, pdf_path, html_path)
-
-
-def _warm_up() -> None:
-    """Load WeasyPrint and its fonts in a render worker before there is a pack to render."""
-    from tees_dataset.render.pdf import warm_up
-
-    warm_up()
-
-
-def _watch_build(build: int) -> None:
-    """Run in each render worker: end it when the build that started it has gone, even killed
-    (SIGKILL, or a cron timeout's SIGTERM), so that no worker is left waiting forever.
-
-    A worker that is told to stop ends at once: its packs are written and closed, so tearing
-    down WeasyPrint's objects one by one (about a second after a pack) is time the build would
-    wait for."""
-    atexit.register(os._exit, 0)
-    parent = os.getppid()  # the build, or the fork server, which ends with the build
-
-    def watch() -> None:
-        while os.getppid() == parent and _alive(build):
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-build", daemon=True).start()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, owned by someone else: not ours, but alive
-        return True
-    return True
-
-
-def _start_render_pool(packs: int) -> ProcessPoolExecutor | None:
-    """A process per partnership's pack (WeasyPrint layout is single-threaded), or None when
-    there is one pack or one CPU.
-
-    Where the platform has a fork server (Linux, macOS), WeasyPrint and its fonts are loaded
-    once, in the server, and the workers forked from it start ready; the server is started from
-    a thread because it loads them before it answers, while the build reads its returns. Elsewhere
-    each worker is a fresh interpreter that loads them itself."""
-    workers = min(packs, os.cpu_count() or 1)
-    if workers < 2:
+def _start_render_pool(packs: int) -> RenderPool | None:
+    """The render server: one process that loads WeasyPrint once and forks a renderer per pack,
+    up to the number of CPUs (WeasyPrint layout is single-threaded)."""
+    if packs < 1:
         return None
-    context: BaseContext
-    if "forkserver" in get_all_start_methods():
-        server = get_context("forkserver")
-        server.set_forkserver_preload(["tees_dataset.render.preload"])
-        context = server
-    else:
-        context = get_context("spawn")
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_watch_build,
-        initargs=(os.getpid(),),
-    )
-
-    def start() -> None:
-        for _ in range(workers):
-            pool.submit(_warm_up)
-
-    threading.Thread(target=start, name="start-render-pool", daemon=True).start()
-    return pool
+    return RenderPool(min(packs, os.cpu_count() or 1))
 
 
 def _render_all(
@@ -566,11 +564,11 @@ def _render_all(
     staging: Path,
     *,
     html: bool,
-    pool: ProcessPoolExecutor | None = None,
+    pool: RenderPool | None = None,
     meanwhile: Callable[[], None] | None = None,
 ) -> None:
-    """Render every pack (in the pool's workers when there is one), running `meanwhile` in this
-    process as they render."""
+    """Render every pack in the render server, running `meanwhile` in this process as they
+    render; without a server (a test, the benchmark's floor), one after another here."""
     jobs = [
         (
             c,
@@ -580,16 +578,29 @@ def _render_all(
         for c in contexts
     ]
     if pool is None:
+        from tees_dataset.render.pdf import render_pack
+
         for job in jobs:
-            _render_one(*job)
+            render_pack(*job)
         if meanwhile:
             meanwhile()
         return
-    futures = [pool.submit(_render_one, *job) for job in jobs]
+    failure: list[BaseException] = []
+
+    def render() -> None:
+        try:
+            pool.render(jobs)
+        except BaseException as exc:  # handed to the main thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=render, name="render", daemon=True)
+    thread.start()
     if meanwhile:
         meanwhile()
-    for future in futures:
-        future.result()
+    while thread.is_alive():  # in short waits, so that a signal is acted on at once
+        thread.join(0.2)
+    if failure:
+        raise failure[0]
 
 
 def _write_manifest(
@@ -598,35 +609,16 @@ def _write_manifest(
     files: list[Any],
     staging: Path,
     started: dt.datetime,
+    *,
+    synthetic: bool = False,
 ) -> None:
-    outputs = {
-        str(p.relative_to(staging)): _sha256(p) for p in sorted(staging.rglob("*")) if p.is_file()
-    }
-    manifest = {
-        "quarter": str(options.quarter),
-        "tool": {
-            "name": "tees-dataset",
-            "version": __version__,
-            "python": platform.python_version(),
-        },
-        "catalogue": {
-            "path": str(loaded.path),
-            "sha256": loaded.sha256,
-            "version": loaded.catalogue.version if loaded.catalogue else None,
-        },
-        "inputs": [
-            {"path": str(f.path), "sha256": f.sha256, "agency": f.agency_id}
-            for f in files
-            if f.sha256
-        ],
-        "outputs": outputs,
-        "started": started.isoformat(timespec="seconds"),
-        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
-def _sha256(path: Path) -> str:
-    from tees_dataset.returns import sha256_of
-
-    return sha256_of(path)
+    write_manifest(
+        staging,
+        quarter=str(options.quarter),
+        catalogue=_catalogue_info(loaded),
+        inputs=_inputs(files),
+        started=started,
+        folders=options.folders,
+        synthetic=synthetic,
+        extra={"kind": "published"} if options.publish else None,
+    )

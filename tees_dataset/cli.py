@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -15,8 +16,12 @@ from tees_dataset import __version__
 
 if TYPE_CHECKING:
     from tees_dataset.catalogue import Catalogue, LoadedCatalogue
+    from tees_dataset.output import Folders
+from tees_dataset.errors import BuildError, ExitCode, Interrupted, describe
 from tees_dataset.quarter import Quarter, QuarterError
-from tees_dataset.report import Level, Report
+from tees_dataset.report import Issue, Level, Report
+
+log = logging.getLogger("tees_dataset")
 
 app = typer.Typer(
     help="Quarterly multi-agency safeguarding dataset for the Tees Safeguarding Children Partnerships.",
@@ -41,29 +46,120 @@ QuarterOpt = Annotated[
     ),
 ]
 ReturnsOpt = Annotated[
-    Path, typer.Option("--returns", help="Folder holding <quarter>/ folders of agency returns.")
+    Path | None,
+    typer.Option(
+        "--returns",
+        help="Folder holding <quarter>/ folders of agency returns. Default: $TEES_DATASET_RETURNS, "
+        "or returns = in tees-dataset.toml beside the catalogue.",
+    ),
 ]
 OutOpt = Annotated[
-    Path, typer.Option("--out", help="Output folder; a build writes <out>/<quarter>/.")
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Output folder; a build writes <out>/<quarter>/. Default: $TEES_DATASET_OUT, or "
+        "out = in tees-dataset.toml beside the catalogue.",
+    ),
 ]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="If another run holds the output folder, wait up to this many seconds.",
+    ),
+]
+
+
+def _say_error(message: str, code: int) -> None:
+    """An error, as one line in the log's own format (plain, JSON, or at a terminal)."""
+    from tees_dataset.logs import configured
+
+    if configured():
+        log.error("%s", message, extra={"event": "failed", "exit_code": code})
+    else:
+        typer.echo(f"Error: {message}", err=True)
 
 
 def _fail(message: str, code: int = USAGE) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    _say_error(message, code)
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _guard(command: str) -> Iterator[None]:
+    """Every way a command can fail becomes one line and a documented exit code; no message
+    that can hold a value from a return is ever shown (an unexpected fault is named by its type
+    and where it was raised, and the stage it was in)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except BuildError as exc:
+        _fail(str(exc), exc.code)
+    except QuarterError as exc:
+        _fail(str(exc), USAGE)
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail(
+            f"cannot read or write files:{where}: {exc.strerror or describe(exc)}"
+            + ("; previous outputs are untouched" if command in ("build", "validate") else ""),
+            ExitCode.FAILED,
+        )
+    except Interrupted as exc:
+        _fail(
+            f"stopped by {exc}: nothing was replaced; previous outputs are untouched",
+            exc.code,
+        )
+    except Exception as exc:  # a fault in the tool
+        from tees_dataset.logs import current_stage
+
+        stage = current_stage()
+        _fail(
+            f"tees-dataset {command} failed"
+            + (f" while {stage}" if stage else "")
+            + f" ({describe(exc)}); previous outputs are untouched. This is a fault in the "
+            "tool: please report it with this line.",
+            ExitCode.FAILED,
+        )
 
 
 def _quarter(text: str) -> Quarter:
     try:
-        return Quarter.parse(text)
+        return Quarter.parse(text).check_supported()
     except QuarterError as exc:
         _fail(str(exc))
+
+
+def _print_issue(issue: Issue) -> None:
+    """A problem found in the catalogue or a return, in the log's format (never its value)."""
+    from tees_dataset.logs import configured
+
+    if not configured():
+        typer.echo(str(issue), err=True)
+        return
+    level = logging.ERROR if issue.level is Level.ERROR else logging.WARNING
+    log.log(level, "%s", issue, extra={"event": "issue", "code": issue.code})
 
 
 def _print_report(report: Report, *, show_warnings: bool = True) -> None:
     for issue in report.issues:
         if issue.level is Level.ERROR or show_warnings:
-            typer.echo(str(issue), err=True)
+            _print_issue(issue)
+
+
+def _folders(returns: Path | None, out: Path | None, catalogue: Path) -> tuple[Path, Path, Folders]:
+    """The returns and output folders (command line, environment or config file), or a usage
+    error saying how to give them."""
+    from tees_dataset.output import Folders
+    from tees_dataset.settings import resolve_folder
+
+    try:
+        returns_dir, returns_from = resolve_folder("returns", returns, catalogue)
+        out_dir, out_from = resolve_folder("out", out, catalogue)
+    except BuildError as exc:
+        _fail(str(exc), exc.code)
+    return returns_dir, out_dir, Folders(returns_dir, returns_from, out_dir, out_from)
 
 
 def _catalogue(path: Path) -> LoadedCatalogue:
@@ -85,6 +181,12 @@ def _loaded(path: Path) -> Catalogue:
     return loaded.catalogue
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tees-dataset {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _main(
     verbose: Annotated[
@@ -102,12 +204,14 @@ def _main(
         Path | None,
         typer.Option("--log-file", help="Also append the log (stages and timings) here."),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Quarterly multi-agency safeguarding dataset for the Tees Safeguarding Children Partnerships."""
-    if version:
-        typer.echo(f"tees-dataset {__version__}")
-        raise typer.Exit(0)
     if log_format not in ("auto", "plain", "json"):
         _fail(f"--log-format must be auto, plain or json, not '{log_format}'")
     from tees_dataset.logs import configure
@@ -115,7 +219,7 @@ def _main(
     try:
         configure(verbose=verbose, fmt=log_format, log_file=log_file)  # type: ignore[arg-type]
     except OSError as exc:
-        _fail(f"cannot write the log file {log_file}: {exc}")
+        _fail(f"cannot write the log file {log_file}: {exc.strerror or describe(exc)}")
 
 
 @app.command()
@@ -161,8 +265,8 @@ def check(
 @app.command()
 def build(
     quarter: QuarterOpt,
-    returns: ReturnsOpt = Path("sample_returns"),
-    out: OutOpt = Path("out"),
+    returns: ReturnsOpt = None,
+    out: OutOpt = None,
     catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
     html: Annotated[bool, typer.Option("--html", help="Also write each pack as HTML.")] = False,
     strict: Annotated[
@@ -171,14 +275,7 @@ def build(
             "--strict", help="Fail (exit 1, no outputs) when any return is missing or rejected."
         ),
     ] = False,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait",
-            min=0,
-            help="If another build holds the output folder, wait up to this many seconds.",
-        ),
-    ] = 0,
+    wait: WaitOpt = 0,
     cache: Annotated[
         bool,
         typer.Option(
@@ -198,45 +295,43 @@ def build(
     """Validate, compute and render everything for a quarter into <out>/<quarter>/.
 
     Exit codes: 0 built from complete returns; 1 built, but returns are missing or rejected
-    (with --strict: nothing written); 2 usage or catalogue error; 3 build failed (previous
-    outputs untouched); 4 another build holds the output folder.
+    (with --strict: nothing written); 2 usage error (a wrong path, bad option, catalogue error);
+    3 build failed (previous outputs untouched); 4 another run holds the output folder; 5 no
+    return at all for the quarter (nothing written); 130/143 stopped by SIGINT/SIGTERM.
 
     Example: tees-dataset build --quarter 2024Q3 --returns sample_returns --out out
     """
-    from tees_dataset.build import BuildError, BuildOptions, run_build
-
     q = _quarter(quarter)
     loaded = _catalogue(catalogue)
-    options = BuildOptions(
-        q, returns, out, html=html, strict=strict, publish=publish, cache=cache, wait=wait
-    )
-    try:
+    returns_dir, out_dir, folders = _folders(returns, out, catalogue)
+    with _guard("build"):
+        from tees_dataset.build import BuildOptions, run_build
+
+        options = BuildOptions(
+            q, returns_dir, out_dir, html=html, strict=strict, publish=publish, cache=cache,
+            wait=wait, folders=folders,
+        )  # fmt: skip
         outcome = run_build(loaded, options)
-    except BuildError as exc:
-        _fail(str(exc), exc.code)
-    except OSError as exc:
-        _fail(f"cannot read or write files: {exc}", 3)
-    except Exception as exc:  # a fault in the tool: say so plainly, keep the old outputs
-        logging.getLogger("tees_dataset").debug("build failed", exc_info=True)
-        _fail(
-            f"the build failed ({exc.__class__.__name__}: {exc}); previous outputs are untouched. "
-            "Run again with -v for details and report it.",
-            3,
-        )
     errors = sum(1 for i in outcome.issues if i.level is Level.ERROR)
-    typer.echo(
+    summary = (
         f"Built {q} into {outcome.folder}: {len(outcome.outputs)} files, {errors} return error(s)."
+        + (" SYNTHETIC DATA – NOT REAL CHILDREN." if outcome.synthetic else "")
     )
+    typer.echo(summary)
     for line in outcome.missing:
         typer.echo(f"  missing or rejected: {line}")
     if outcome.missing:
         typer.echo(f"  details: {outcome.folder / 'validation.xlsx'}")
+    log.info(
+        "%s", summary,
+        extra={"event": "outcome", "exit_code": outcome.exit_code, "missing": len(outcome.missing)},
+    )  # fmt: skip
     raise typer.Exit(outcome.exit_code)
 
 
 @app.command()
 def template(
-    out: OutOpt,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the blank workbooks into.")],
     agency: Annotated[
         str | None, typer.Option("--agency", help="Agency id; default: every agency.")
     ] = None,
@@ -247,15 +342,19 @@ def template(
 
     Example: tees-dataset template --agency cleveland_police --quarter 2024Q3 --out templates_out
     """
-    from tees_dataset.returns.template import write_template
+    from tees_dataset.returns.template import TemplateExistsError, write_template
 
     q = _quarter(quarter)
     cat = _loaded(catalogue)
     agencies = [a for a in cat.agencies if agency in (None, a.id) and cat.returns_of(a.id)]
     if not agencies:
         _fail(f"no agency '{agency}' submits returns; see the agencies in {catalogue}")
-    for a in agencies:
-        typer.echo(str(write_template(cat, a, q, out)))
+    with _guard("template"):
+        for a in agencies:
+            try:
+                typer.echo(str(write_template(cat, a, q, out)))
+            except TemplateExistsError as exc:
+                _fail(f"{exc}; remove it or choose another --out", USAGE)
 
 
 @app.command()
@@ -263,7 +362,9 @@ def sample(
     quarters: Annotated[
         str, typer.Option("--quarters", help="A quarter or range, e.g. 2023Q4..2024Q3.")
     ],
-    out: OutOpt = Path("sample_returns"),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for <quarter>/ folders of synthetic returns.")
+    ],
     scale: Annotated[
         float, typer.Option("--scale", min=0.01, help="Multiply Tees-realistic volumes.")
     ] = 1.0,
@@ -274,47 +375,50 @@ def sample(
 
     Example: tees-dataset sample --quarters 2023Q4..2024Q3 --out sample_returns --seed 1
     """
-    from tees_dataset.returns.sample import write_samples
+    from tees_dataset.returns.sample import NotSampleFolderError, write_samples
 
     try:
-        qs = Quarter.parse_range(quarters)
+        qs = [q.check_supported() for q in Quarter.parse_range(quarters)]
     except QuarterError as exc:
         _fail(str(exc))
     cat = _loaded(catalogue)
-    paths = write_samples(cat, qs, out, seed=seed, scale=scale)
+    with _guard("sample"):
+        try:
+            paths = write_samples(cat, qs, out, seed=seed, scale=scale)
+        except NotSampleFolderError as exc:
+            _fail(str(exc), USAGE)
     typer.echo(f"Wrote {len(paths)} returns for {len(qs)} quarter(s) into {out}")
 
 
 @app.command()
 def validate(
     quarter: QuarterOpt,
-    returns: ReturnsOpt = Path("sample_returns"),
-    out: OutOpt = Path("out"),
+    returns: ReturnsOpt = None,
+    out: OutOpt = None,
     catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
+    wait: WaitOpt = 0,
 ) -> None:
     """Validate a quarter's returns: a summary per agency, and the feedback reports.
 
     Writes validation.xlsx, validation.json and feedback/<agency>-<quarter>-feedback.xlsx
     (each agency's own issues, to send back) into <out>/<quarter>/, leaving any pack there
-    untouched. Exit 0 when no return has errors (missing returns are listed), 1 when any has.
+    untouched (its manifest records the refresh). Exit 0 when no return has errors (missing
+    returns are listed), 1 when any has, 5 when the quarter has no return at all.
 
-    Example: tees-dataset validate --quarter 2024Q3 --returns returns/
+    Example: tees-dataset validate --quarter 2024Q3 --returns returns/ --out out/
     """
-    from tees_dataset.build import BuildError, run_validate
-    from tees_dataset.returns.feedback import summary
-
     q = _quarter(quarter)
     loaded = _catalogue(catalogue)
     assert loaded.catalogue is not None
-    if not (returns / str(q)).is_dir():
-        _fail(f"no returns folder {returns / str(q)}: put each agency's workbook there", 1)
-    try:
-        checked, folder = run_validate(loaded, q, returns, out)
-    except BuildError as exc:
-        _fail(str(exc), exc.code)
+    returns_dir, out_dir, folders = _folders(returns, out, catalogue)
+    with _guard("validate"):
+        from tees_dataset.build import run_validate
+        from tees_dataset.returns.feedback import summary
+
+        checked, folder = run_validate(loaded, q, returns_dir, out_dir, wait=wait, folders=folders)
+        rows = summary(loaded.catalogue, checked)
     for issue in checked.issues:
-        typer.echo(str(issue), err=True)
-    rows = summary(loaded.catalogue, checked)
+        _print_issue(issue)
     for row in rows:
         typer.echo(
             f"{row['agency_name']}: {row['return_title']}: {row['status']}, "
@@ -324,13 +428,20 @@ def validate(
     if missing:
         typer.echo(f"{missing} expected return(s) not received yet (listed above as missing).")
     typer.echo(f"Reports in {folder}: validation.xlsx, validation.json, feedback/")
-    raise typer.Exit(1 if any(i.level is Level.ERROR for i in checked.issues) else 0)
+    code = 1 if any(i.level is Level.ERROR for i in checked.issues) else 0
+    log.info(
+        "validated %s: %d return(s) missing",
+        q,
+        missing,
+        extra={"event": "outcome", "exit_code": code},
+    )
+    raise typer.Exit(code)
 
 
 @app.command()
 def indicators(
     indicator_id: Annotated[str | None, typer.Argument(help="An indicator id, e.g. 3.2.1.")] = None,
-    out: OutOpt = Path("out"),
+    out: OutOpt = None,
     catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
 ) -> None:
     """List the indicators, or explain one: definition, source, formula and latest values.
@@ -367,8 +478,18 @@ def indicators(
         lines.append(f"Not for:     {area_type}: {reason}")
     if ind.notes:
         lines.append(f"Notes:       {ind.notes}")
-    lines += ["", *_latest_values(out, ind.id)]
+    lines += ["", *_latest_values(_builds_folder(out, catalogue), ind.id)]
     typer.echo("\n".join(lines))
+
+
+def _builds_folder(out: Path | None, catalogue: Path) -> Path:
+    """Where to look for builds: --out, TEES_DATASET_OUT, the config file, or ./out."""
+    from tees_dataset.settings import resolve_folder
+
+    try:
+        return resolve_folder("out", out, catalogue)[0]
+    except BuildError:
+        return Path("out")
 
 
 def _latest_values(out: Path, indicator_id: str) -> list[str]:
@@ -409,15 +530,25 @@ def schema(
     text = catalogue_schema_text()
     if out is None:
         typer.echo(text, nl=False)
-    else:
+        return
+    if out.is_dir():
+        _fail(
+            f"--out {out} is a folder: give the file to write, e.g. {out / 'indicators.schema.json'}"
+        )
+    with _guard("schema"):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
-    """The console script. Once the command has finished (its outputs written, closed and renamed
-    into place, its logs flushed), the process ends at once: tearing the interpreter down object
-    by object after a build takes about half a second and does nothing for the user."""
+    """The console script. SIGINT and SIGTERM are obeyed (exit 130 and 143, previous outputs
+    untouched), whatever the parent did with them. Once the command has finished (its outputs
+    written, closed and renamed into place, its logs flushed), the process ends at once:
+    tearing the interpreter down object by object after a build takes about half a second and
+    does nothing for the user."""
+    from tees_dataset import signals
+
+    signals.install()
     try:
         app()
     except SystemExit as done:
@@ -425,7 +556,18 @@ def main() -> None:
         if code is not None and not isinstance(code, int):
             print(code, file=sys.stderr)
             code = 1
+        pending = signals.pending()
+        if pending is not None and not code:
+            # The signal came while the new outputs were swapped into place: they are whole.
+            _say_error(f"stopped by signal {pending} after the new outputs were in place", 128)
+            code = 128 + pending
         _leave(code or 0)
+    except Interrupted as exc:  # before or after a command's own handling
+        _say_error(f"stopped by {exc}: nothing was replaced", exc.code)
+        _leave(exc.code)
+    except Exception as exc:  # a fault outside any command's guard
+        _say_error(f"tees-dataset failed ({describe(exc)}); please report it", ExitCode.FAILED)
+        _leave(ExitCode.FAILED)
 
 
 def _leave(code: int) -> NoReturn:

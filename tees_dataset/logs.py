@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 LogFormat = Literal["auto", "plain", "json"]
 log = logging.getLogger("tees_dataset")
-_STATE: dict[str, Any] = {"console": None}
+_STATE: dict[str, Any] = {"console": None, "configured": False, "stage": None}
 _PLAIN = "%(asctime)s %(levelname)s %(message)s"
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
@@ -69,12 +69,25 @@ def configure(
         file_handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_PLAIN))
         file_handler.setLevel(logging.INFO)
         root.addHandler(file_handler)
+    _STATE["configured"] = True
+
+
+def configured() -> bool:
+    """Whether `configure` has run: errors then go through the log, in its format."""
+    return bool(_STATE["configured"])
+
+
+def current_stage() -> str | None:
+    """The stage running now (or the last one started), for a last-resort error message."""
+    stage_name: str | None = _STATE["stage"]
+    return stage_name
 
 
 @contextmanager
 def stage(name: str, **fields: Any) -> Iterator[None]:
     """Log a stage's start and its duration; at a terminal, show a spinner while it runs."""
     started = time.perf_counter()
+    _STATE["stage"] = name
     log.info("%s…", name, extra={"stage": name, "event": "start", **fields})
     console = _STATE["console"]
     if console is not None:

@@ -24,6 +24,11 @@ _MONTH_NAMES = (
 )
 
 
+# The quarters the tool builds, validates and makes returns for: bank holidays, population
+# estimates and plausible dates are defined for these years.
+SUPPORTED_YEARS = range(2000, 2100)
+
+
 class QuarterError(ValueError):
     """A quarter that could not be understood; the message says what is expected."""
 
@@ -73,6 +78,15 @@ class Quarter:
         if end < start:
             raise QuarterError(f"'{text}': the range ends before it starts")
         return start.through(end)
+
+    def check_supported(self) -> Quarter:
+        """This quarter, or QuarterError if it is outside the years the tool supports."""
+        if self.year not in SUPPORTED_YEARS:
+            raise QuarterError(
+                f"{self} is outside the quarters tees-dataset supports "
+                f"({SUPPORTED_YEARS[0]}Q1 to {SUPPORTED_YEARS[-1]}Q4)"
+            )
+        return self
 
     def shift(self, quarters: int) -> Quarter:
         index = self.year * 4 + (self.q - 1) + quarters

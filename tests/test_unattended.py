@@ -106,7 +106,10 @@ def test_a_build_killed_at_any_stage_leaves_the_previous_outputs_whole(
 def test_a_build_killed_between_its_two_renames_is_recovered(tmp_path: Path) -> None:
     (tmp_path / ".old-2024Q3-999").mkdir()
     (tmp_path / ".old-2024Q3-999" / "results.csv").write_text("old")
+    manifest = {"tool": {"name": "tees-dataset"}, "outputs": {"results.csv": "..."}}
+    (tmp_path / ".old-2024Q3-999" / "manifest.json").write_text(json.dumps(manifest))
     (tmp_path / ".staging-2024Q3-999").mkdir()
+    (tmp_path / ".staging-2024Q3-999" / ".tees-dataset-staging").write_text("")
     _recover(tmp_path, "2024Q3")
     assert (tmp_path / "2024Q3" / "results.csv").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2024Q3"]
@@ -157,10 +160,14 @@ def test_exit_codes(returns: Path, tmp_path: Path) -> None:
 
 
 def test_previous_resolves_to_the_last_complete_quarter(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["build", "--quarter", "previous", "--returns", str(tmp_path),
-                                      "--out", str(tmp_path / "out"), *CAT])  # fmt: skip
-    assert result.exit_code == 1  # no returns at all: built, every figure missing
-    assert f"Built {Quarter.previous()} into" in result.output
+    (tmp_path / "returns").mkdir()
+    result = CliRunner().invoke(app, ["build", "--quarter", "previous", "--returns",
+                                      str(tmp_path / "returns"), "--out", str(tmp_path / "out"),
+                                      *CAT])  # fmt: skip
+    # No returns at all for that quarter: nothing is written, and it says so (exit 5).
+    assert result.exit_code == 5
+    assert f"no return for {Quarter.previous()}" in result.output
+    assert not (tmp_path / "out" / str(Quarter.previous())).exists()
 
 
 def test_json_log_file_has_stages_and_no_child_reference(returns: Path, tmp_path: Path) -> None:

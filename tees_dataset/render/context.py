@@ -196,6 +196,9 @@ class PackContext:
     due_date: str
     settings: dict[str, float]
     definitions: list[tuple[str, str, str]]
+    # The synthetic-data mark when any return read was made by `tees-dataset
+    # sample`: then on every page, so that a sample pack can never pass for a real one.
+    synthetic: str = ""
 
     @property
     def title(self) -> str:

@@ -43,12 +43,15 @@ def write_dataset_workbook(
     *,
     quarter: str,
     marking: str,
+    synthetic: str = "",
 ) -> None:
+    """`synthetic`, when given, is the mark of a build from synthetic returns: first line of the
+    About sheet, and every sheet's printed header."""
     wb = Workbook()
     about = wb.active
     assert about is not None
     about.title = "About"
-    for line in ([marking] if marking else []) + [
+    for line in ([synthetic] if synthetic else []) + ([marking] if marking else []) + [
         f"{catalogue.title}: {quarter}",
         f"Catalogue version {catalogue.version}.",
         "One sheet per aim and enabler holds each indicator's headline figure for every area; "
@@ -58,7 +61,7 @@ def write_dataset_workbook(
         *(f"{symbol}: {meaning}" for symbol, meaning in SYMBOL_MEANING.items()),
     ]:
         append_row(about, [line])
-    about["A1"].font = Font(bold=True, size=12)
+    about["A1"].font = Font(bold=True, size=12, color="C00000" if synthetic else None)
     about.column_dimensions["A"].width = 120
 
     headline = {(r["indicator_id"], r["area"]): r for r in results if r["breakdown"] == ""}
@@ -117,4 +120,8 @@ def write_dataset_workbook(
         append_row(ws, [row[c] for c in columns])
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
+    if synthetic:
+        from tees_dataset.render.xlsx_marks import mark_sheets
+
+        mark_sheets(wb, synthetic)
     wb.save(path)

@@ -16,6 +16,7 @@ from tees_dataset.returns.template import DATE_FORMAT, build_template
 from tees_dataset.returns.workbook import (
     COMMENTS_LABEL,
     GUIDANCE_SHEET,
+    SYNTHETIC_KEY,
     default_file_name,
     keep_as_text,
     sheet_columns,
@@ -413,9 +414,12 @@ def write_return(
     folder: Path,
     file_name: str | None = None,
     comment: str | None = None,
+    *,
+    synthetic: bool = False,
 ) -> Path:
-    """Write the agency's template for the quarter filled with `rows` (return id -> rows)."""
-    wb = build_template(catalogue, agency, quarter)
+    """Write the agency's template for the quarter filled with `rows` (return id -> rows);
+    `synthetic` marks it in its metadata as made up (every sample return is)."""
+    wb = build_template(catalogue, agency, quarter, synthetic=synthetic)
     if comment:
         guidance = wb[GUIDANCE_SHEET]
         label = next(row[0] for row in guidance.iter_rows() if row[0].value == COMMENTS_LABEL)
@@ -447,7 +451,9 @@ def write_sample_return(
         if spec.id in GENERATORS
     }
     comment = SAMPLE_COMMENTS.get((agency.id, str(quarter)))
-    return write_return(catalogue, agency, quarter, rows, out_dir / str(quarter), comment=comment)
+    return write_return(
+        catalogue, agency, quarter, rows, out_dir / str(quarter), comment=comment, synthetic=True
+    )
 
 
 def _fill(ws: Any, spec: ReturnSpec, rows: Iterable[Row], la_names: dict[str, str]) -> None:
@@ -496,7 +502,10 @@ def write_samples(
     scale: float = 1.0,
 ) -> list[Path]:
     """Synthetic returns for every agency and quarter, into `<out_dir>/<quarter>/`, with the
-    business unit's log of when each arrived."""
+    business unit's log of when each arrived. A quarter folder holding anything but earlier
+    synthetic returns (real returns, say) is refused: samples never replace real files."""
+    for quarter in quarters:
+        _refuse_real_files(out_dir / str(quarter))
     for quarter in quarters:
         (out_dir / str(quarter)).mkdir(parents=True, exist_ok=True)
         (out_dir / str(quarter) / "received.csv").write_text(
@@ -508,3 +517,29 @@ def write_samples(
         for agency in catalogue.agencies
         if catalogue.returns_of(agency.id)
     ]
+
+
+class NotSampleFolderError(Exception):
+    """The folder holds files that are not synthetic returns; the message names one."""
+
+
+def _is_sample(path: Path) -> bool:
+    from tees_dataset.returns.read import ReturnFileError, Workbook
+
+    try:
+        return Workbook(path).metadata().get(SYNTHETIC_KEY) == "true"
+    except (ReturnFileError, OSError):
+        return False
+
+
+def _refuse_real_files(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.iterdir()):
+        if path.name in ("received.csv",) and not path.is_symlink():
+            continue
+        if path.is_symlink() or not path.is_file() or not _is_sample(path):
+            raise NotSampleFolderError(
+                f"{folder} already holds {path.name}, which is not a synthetic sample return: "
+                "write samples into a folder of their own (nothing was written)"
+            )

@@ -22,6 +22,7 @@ from tees_dataset.returns.workbook import (
     GUIDANCE_SHEET,
     LISTS_SHEET,
     META_SHEET,
+    SYNTHETIC_KEY,
     TOOL_MARK,
     append_row,
     default_file_name,
@@ -35,8 +36,11 @@ MAX_ROWS = 20000
 DATE_FORMAT = "dd/mm/yyyy"
 
 
-def build_template(catalogue: Catalogue, agency: Agency, quarter: Quarter) -> Workbook:
-    """A workbook with guidance, one sheet per return the agency submits, and metadata."""
+def build_template(
+    catalogue: Catalogue, agency: Agency, quarter: Quarter, *, synthetic: bool = False
+) -> Workbook:
+    """A workbook with guidance, one sheet per return the agency submits, and metadata;
+    `synthetic` marks a return made by `tees-dataset sample` (no real children)."""
     specs = catalogue.returns_of(agency.id)
     wb = Workbook()
     guidance = wb.active
@@ -55,6 +59,7 @@ def build_template(catalogue: Catalogue, agency: Agency, quarter: Quarter) -> Wo
         ("returns", ",".join(s.id for s in specs)),
         ("catalogue_version", catalogue.version),
         ("tool_version", __version__),
+        *([(SYNTHETIC_KEY, "true")] if synthetic else []),
     ):
         meta.append([key, value])
     lists.sheet_state = "hidden"
@@ -203,9 +208,18 @@ def _validation_for(
     return None
 
 
+class TemplateExistsError(Exception):
+    """A file is already where the template would go."""
+
+
 def write_template(catalogue: Catalogue, agency: Agency, quarter: Quarter, out_dir: Path) -> Path:
-    """Write the agency's blank template for the quarter; returns its path."""
+    """Write the agency's blank template for the quarter; returns its path. A file already
+    there (it has a return's name, and may be one) is never replaced: TemplateExistsError."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / default_file_name(agency, str(quarter))
-    build_template(catalogue, agency, quarter).save(path)
+    if path.exists() or path.is_symlink():
+        raise TemplateExistsError(f"{path} already exists: templates never replace a file")
+    partial = path.with_name(f".{path.name}.partial")
+    build_template(catalogue, agency, quarter).save(partial)
+    partial.rename(path)
     return path

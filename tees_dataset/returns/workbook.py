@@ -17,6 +17,8 @@ AREA_COLUMN = "local_authority"
 AREA_TITLE = "Local authority"
 META_KEYS = ("tool", "agency", "quarter", "returns", "catalogue_version")
 TOOL_MARK = "tees-dataset return"
+# In the metadata of returns made by `tees-dataset sample`: `synthetic` = `true`.
+SYNTHETIC_KEY = "synthetic"
 
 # Characters that make spreadsheet software treat text as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,0 +1,82 @@
+"""The build's side of the render server (see server.py): started as the build starts, so that
+WeasyPrint loads while the returns are read; sent every pack at once; ended with the build,
+whatever ends it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tees_dataset.errors import BuildError
+from tees_dataset.render.server import receive, send
+
+
+class RenderPool:
+    """One render server process; `render` blocks until every pack it is given is written."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-m", "tees_dataset.render.server", str(self.workers)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def render(self, jobs: list[tuple[Any, Path, Path | None]]) -> None:
+        process = self.process
+        if process is None or process.stdin is None or process.stdout is None:
+            raise BuildError("the render process is not running")
+        try:
+            send(
+                process.stdin, [(c, str(pdf), str(html) if html else None) for c, pdf, html in jobs]
+            )
+            outcomes = receive(process.stdout)
+        except (BrokenPipeError, OSError, EOFError) as exc:
+            raise BuildError(
+                f"the render process ended before the packs were written ({exc.__class__.__name__})"
+            ) from exc
+        if outcomes is None:
+            raise BuildError("the render process ended before the packs were written")
+        failed = [
+            f"{Path(pdf).name}: {outcome}"
+            for (_, pdf, _), outcome in zip(jobs, outcomes, strict=True)
+            if outcome
+        ]
+        if failed:
+            raise BuildError("rendering failed (" + "; ".join(failed) + ")")
+
+    def close(self) -> None:
+        """End the server and everything it forked; idempotent, and quick."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            if process.stdin:
+                process.stdin.close()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.terminate()  # its handler ends the packs it forked, then itself
+            try:
+                process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        with contextlib.suppress(OSError):
+            if process.stdout:
+                process.stdout.close()
+
+    def abort(self) -> None:
+        """End the server at once (the build failed or was interrupted)."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(OSError):
+                process.terminate()
+        self.close()
