@@ -30,6 +30,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+from tees_dataset.reference import reference_app  # noqa: E402 - light: csv only
+
+app.add_typer(reference_app, name="reference")
+
 USAGE = 2
 DEFAULT_CATALOGUE = Path("indicators.yaml")
 
