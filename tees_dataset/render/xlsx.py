@@ -12,7 +12,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tees_dataset.catalogue.explain import formula
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.render.context import SYMBOL_MEANING, SYMBOLS, UNIT_WORDS
-from tees_dataset.returns.workbook import append_row
+from tees_dataset.returns.workbook import append_row, cell_value
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -29,7 +29,7 @@ def _shown(row: dict[str, Any] | None) -> Any:
 
 def _header(ws: Worksheet, row: int, values: list[str]) -> None:
     for column, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=column, value=value)
+        cell = ws.cell(row=row, column=column, value=cell_value(value))
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 

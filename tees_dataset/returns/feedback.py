@@ -78,7 +78,9 @@ def write_validation_json(catalogue: Catalogue, returns: QuarterReturns, path: P
 
 
 def _sheet(ws: Worksheet, header: tuple[str, ...], rows: list[list[Any]]) -> None:
-    ws.append(list(header))
+    """A header and rows; every value goes through `append_row`, so no text, wherever it came
+    from, can become a formula or hold a character a workbook cannot."""
+    append_row(ws, list(header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:

@@ -22,6 +22,32 @@ SYNTHETIC_KEY = "synthetic"
 
 # Characters that make spreadsheet software treat text as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What XML 1.0 cannot hold, so no workbook can: control characters other than tab, line feed and
+# carriage return; lone surrogates; U+FFFE and U+FFFF. Removed from text read from a return, and
+# from any text before it is written to a workbook. (The polars pattern has no surrogates: its
+# strings are UTF-8, which cannot hold them.)
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+POLARS_ILLEGAL_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 (and so every workbook) cannot hold."""
+    return _ILLEGAL_XML.sub("", text)
+
+
+_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _()&/,.'-]*$")
+
+
+def quotable(text: str, limit: int = 40) -> str | None:
+    """A sheet name or column heading from a return, fit to quote in a message: short, plain
+    words only; None for anything else (it could be a value pasted in the wrong place)."""
+    text = " ".join(xml_safe(text).split())
+    return text if len(text) <= limit and _LABEL.match(text) else None
+
+
+def cell_value(value: Any) -> Any:
+    """A value ready for openpyxl: text without characters a workbook cannot hold."""
+    return xml_safe(value) if isinstance(value, str) else value
 
 
 def keep_as_text(cell: Any) -> None:
@@ -32,11 +58,12 @@ def keep_as_text(cell: Any) -> None:
 
 
 def append_row(ws: Any, values: list[Any]) -> None:
-    """ws.append, but no text from a return (or anywhere) can become a formula."""
+    """ws.append, but no text from a return (or anywhere) can become a formula, and text is
+    rid of characters a workbook cannot hold (openpyxl would refuse the whole row)."""
     from openpyxl.cell.cell import Cell
 
     row: list[Any] = []
-    for value in values:
+    for value in map(cell_value, values):
         if isinstance(value, str) and value.startswith(_FORMULA_START):
             value = Cell(ws, value=value)
             keep_as_text(value)
