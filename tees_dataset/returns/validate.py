@@ -21,7 +21,7 @@ from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns.read import RawSheet
-from tees_dataset.returns.workbook import AREA_COLUMN, normalise_header, sheet_columns
+from tees_dataset.returns.workbook import AREA_COLUMN, normalise_header, quotable, sheet_columns
 
 ROW = "_row"
 SHEET = "_sheet"
@@ -29,6 +29,18 @@ QUARTER_COLUMNS = ("quarter_start", "quarter_end")
 HEADER_SEARCH_ROWS = 30
 _TOTAL_WORDS = frozenset({"total", "totals", "grand_total", "sum"})
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+# Dates are never reinterpreted: a two-digit year is an error, as is a date outside what its
+# column can hold: before 1990 (1900 for a date of birth), or more than a year after the
+# quarter's end (five years for a due or target date; none for a date of birth).
+_SHORT_YEAR = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$"
+_EARLIEST = dt.date(1990, 1, 1)
+_EARLIEST_BIRTH = dt.date(1900, 1, 1)
+_LATER_DAYS = 365
+_LATER_DAYS_DUE = 5 * 365
+# Numbers: a comma is a thousands separator only between groups of three digits (1,500 is
+# 1500); anywhere else (1,5) it is taken for a decimal comma, an error, never dropped.
+_THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
+_DECIMAL_COMMA = r"^[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+$"
 _POLARS_TYPE: dict[str, pl.DataType] = {
     "text": pl.String(),
     "code": pl.String(),
@@ -137,8 +149,8 @@ def validate_sheets(
         else pl.DataFrame(schema=schema)
     )
     frame = _drop_totals(batch, frame, columns)
-    frame = _parse_types(batch, frame, columns)
     frame = _with_quarter(frame, sheets)
+    frame = _parse_types(batch, frame, columns)
     if spec.area_level == "local_authority":
         frame = _resolve_area(batch, frame, catalogue)
     frame = _code_canonical(frame, spec, catalogue)
@@ -154,6 +166,12 @@ def _sheet_body(
 ) -> pl.LazyFrame | None:
     """The sheet's data rows under the expected column names, all text; None if unreadable."""
     raw = sheet.raw
+    for cell in raw.cleaned:
+        batch.add(index, Level.WARNING, "V-CHARACTER", _CLEANED, _CLEANED_FIX, cell)
+    if raw.cleaned_count > len(raw.cleaned):
+        batch.add(index, Level.WARNING, "V-CHARACTER",
+                  f"such characters were removed from {raw.cleaned_count - len(raw.cleaned):,} "
+                  "more cells of the sheet", _CLEANED_FIX)  # fmt: skip
     header_index = _find_header(raw.frame, columns)
     if header_index is None:
         expected = ", ".join(c.title for c in batch.spec.columns)
@@ -192,6 +210,10 @@ def _sheet_body(
     return body.select(exprs).filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
 
 
+_CLEANED = "a character that no workbook can hold (a control character) was removed from this cell"
+_CLEANED_FIX = "Check the cell reads as you meant; retype it if it was pasted from another system."
+
+
 def _find_header(frame: pl.DataFrame, columns: list[Column]) -> int | None:
     wanted = {normalise_header(c.name) for c in columns} | {
         normalise_header(c.title) for c in columns
@@ -226,10 +248,12 @@ def _map_columns(
             mapping[name] = src
     missing = [c for c in columns if c.name not in mapping]
     titles = [c.title for c in missing]
+    # The agency's headings are quoted only when short and plain (see `quotable`).
+    quotable_extras = [q for e, _ in extras if (q := quotable(e))]
     for column in missing:
         if column.name == AREA_COLUMN and len(agency.covers) == 1:
             continue
-        close = get_close_matches(column.title, [e for e, _ in extras], n=1, cutoff=0.5)
+        close = get_close_matches(column.title, quotable_extras, n=1, cutoff=0.5)
         fix = (
             f"Rename the column '{close[0]}' to '{column.title}'."
             if close
@@ -254,9 +278,10 @@ def _map_columns(
             index,
             Level.WARNING,
             "V-COLUMN-EXTRA",
-            f"the column '{text}' is not part of the return",
+            "this column is not part of the return",
             fix,
             cell,
+            text,
         )
     return mapping
 
@@ -278,36 +303,38 @@ def _drop_totals(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> p
 
 
 def _parse_types(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> pl.DataFrame:
+    """Dates and numbers typed; a cell that is not one, or not a plausible one, is reported
+    at its cell (never reinterpreted) and left blank."""
     typed = [c for c in columns if c.type not in ("text", "code")]
     parsed = frame.with_columns(_parse_expr(c).alias(c.name) for c in typed)
     if not typed or frame.is_empty():
         return parsed
-    unreadable = frame.select(
-        SHEET,
-        ROW,
-        *[
-            pl.when(pl.col(c.name).is_not_null() & parsed[c.name].is_null())
-            .then(pl.col(c.name))
-            .alias(c.name)
-            for c in typed
-        ],
+    problems = parsed.select(SHEET, ROW, *[_problem(c, frame[c.name]).alias(c.name) for c in typed])
+    bad = problems.with_columns(
+        pl.lit(frame[c.name]).alias(f"_raw_{c.name}") for c in typed
     ).filter(pl.any_horizontal(pl.col(c.name).is_not_null() for c in typed))
-    for record in unreadable.iter_rows(named=True):
+    for record in bad.iter_rows(named=True):
+        sheet = record[SHEET]
         for column in typed:
-            raw = record[column.name]
-            if raw is None:
+            problem = record[column.name]
+            if problem is None:
                 continue
+            code, message, fix = _problem_words(column, problem, batch.sheets[sheet].quarter)
             batch.add(
-                record[SHEET],
+                sheet,
                 Level.ERROR,
-                f"V-TYPE-{column.type.upper()}",
-                f"'{column.title}' is not {_TYPE_WORDS[column.type]}",
-                _TYPE_FIX[column.type],
-                batch.cell(record[SHEET], column.name, record[ROW]),
-                raw,
+                code,
+                message,
+                fix,
+                batch.cell(sheet, column.name, record[ROW]),
+                record[f"_raw_{column.name}"],
                 column.personal,
             )
-    return parsed
+    if bad.is_empty():
+        return parsed
+    return parsed.with_columns(
+        pl.when(problems[c.name].is_null()).then(pl.col(c.name)).alias(c.name) for c in typed
+    )
 
 
 _TYPE_WORDS = {"integer": "a whole number", "number": "a number", "date": "a real date"}
@@ -316,6 +343,76 @@ _TYPE_FIX = {
     "number": "Enter a number with no text or units.",
     "date": "Enter a real date as dd/mm/yyyy (check the day exists in that month).",
 }
+
+
+def _is_birth(column: Column) -> bool:
+    return "birth" in column.name or column.name == "dob" or "birth" in column.title.lower()
+
+
+def _is_due(column: Column) -> bool:
+    return any(word in column.name for word in ("due", "target", "deadline"))
+
+
+def _date_limits(column: Column) -> tuple[dt.date, int]:
+    """The earliest date a column can plausibly hold, and how many days after the quarter's
+    end its latest is."""
+    if _is_birth(column):
+        return _EARLIEST_BIRTH, 0
+    return _EARLIEST, _LATER_DAYS_DUE if _is_due(column) else _LATER_DAYS
+
+
+def _problem(column: Column, raw: pl.Series) -> pl.Expr:
+    """What is wrong with each cell of a typed column, as a word; null when nothing is."""
+    value, text = pl.col(column.name), pl.lit(raw)
+    unread = text.is_not_null() & value.is_null()
+    if column.type == "date":
+        earliest, days = _date_limits(column)
+        latest = pl.col(QUARTER_COLUMNS[1]) + pl.duration(days=days)
+        return (
+            pl.when(text.is_null()).then(None)
+            .when(text.str.contains(_SHORT_YEAR)).then(pl.lit("short-year"))
+            .when(unread).then(pl.lit("type"))
+            .when(value < pl.lit(earliest)).then(pl.lit("early"))
+            .when(value > latest).then(pl.lit("late"))
+        )  # fmt: skip
+    return (
+        pl.when(unread & text.str.contains(_DECIMAL_COMMA)).then(pl.lit("comma"))
+        .when(unread).then(pl.lit("type"))
+    )  # fmt: skip
+
+
+def _problem_words(column: Column, problem: str, quarter: Quarter) -> tuple[str, str, str]:
+    """The code, message and fix for a problem found by `_problem`."""
+    title = column.title
+    earliest, days = _date_limits(column)
+    latest = quarter.end + dt.timedelta(days=days)
+    if problem == "short-year":
+        return (
+            "V-DATE-YEAR",
+            f"'{title}' has a two-digit year, which could be read as more than one year",
+            "Write the year in full, e.g. 01/07/2024.",
+        )
+    if problem == "early":
+        return (
+            "V-DATE-RANGE",
+            f"'{title}' is before {earliest:%d/%m/%Y}, too early to be right",
+            "Check the year, and enter the date as dd/mm/yyyy.",
+        )
+    if problem == "late":
+        return (
+            "V-DATE-RANGE",
+            f"'{title}' is after {latest:%d/%m/%Y}, too far beyond the quarter to be right",
+            "Check the year, and enter the date as dd/mm/yyyy.",
+        )
+    if problem == "comma":
+        return (
+            "V-DECIMAL-COMMA",
+            f"'{title}' has a decimal comma",
+            "Use a full stop for decimals, e.g. 1.5 (a comma is read only between thousands, "
+            "as in 1,500).",
+        )
+    return (f"V-TYPE-{column.type.upper()}", f"'{title}' is not {_TYPE_WORDS[column.type]}",
+            _TYPE_FIX[column.type])  # fmt: skip
 
 
 def _parse_expr(column: Column) -> pl.Expr:
@@ -330,7 +427,10 @@ def _parse_expr(column: Column) -> pl.Expr:
             ),
         )
     if column.type in ("integer", "number"):
-        number = raw.str.replace_all(",", "").cast(pl.Float64, strict=False)
+        grouped = raw.str.contains(_THOUSANDS)
+        text = pl.when(grouped).then(raw.str.replace_all(",", "")).otherwise(raw)
+        number = text.cast(pl.Float64, strict=False)
+        number = pl.when(number.is_finite()).then(number)
         if column.type == "number":
             return number
         return pl.when(number == number.floor()).then(number.cast(pl.Int64, strict=False))
@@ -378,9 +478,9 @@ def _resolve_area(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> p
         if la_id is None:
             message = "the local authority is blank"
         elif la_id == "?":
-            message = f"'{raw}' is not a local authority"
+            message = "the local authority is not one we know"
         else:
-            message = f"'{raw}' is not an area {agency.name} reports for"
+            message = f"the local authority is not one {agency.name} reports for"
         batch.add(
             sheet,
             Level.ERROR,
