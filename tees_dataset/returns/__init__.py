@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import traceback
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +23,7 @@ from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns.read import RawSheet, ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.validate import SHEET, BatchResult, SheetInput, validate_sheets
-from tees_dataset.returns.workbook import AREA_COLUMN, TOOL_MARK
+from tees_dataset.returns.workbook import AREA_COLUMN, SYNTHETIC_KEY, TOOL_MARK, quotable
 
 log = logging.getLogger(__name__)
 Status = Literal["received", "rejected", "missing"]
@@ -35,6 +36,10 @@ FILE_NAME_PATTERN = re.compile(
 AGENCY = "agency"
 RECEIVED_LOG = "received.csv"
 SECTOR = "sector"
+# What a message may quote of an agency id or quarter read from a workbook; anything else is
+# not echoed (it could be any text at all).
+_AGENCY_ID = re.compile(r"^[a-z0-9_]{1,40}$")
+_QUARTER_TEXT = re.compile(r"^\d{4}Q[1-4]$")
 
 
 @dataclass
@@ -48,6 +53,8 @@ class FileResult:
     issues: list[Issue] = field(default_factory=list)
     received: dt.date | None = None
     comment: str | None = None
+    # Made by `tees-dataset sample`: its metadata says `synthetic: true`.
+    synthetic: bool = False
 
 
 @dataclass
@@ -83,7 +90,7 @@ def _modified(path: Path) -> dt.date:
 def read_received_log(path: Path) -> tuple[dict[str, dt.date], list[Issue]]:
     """`received.csv` (agency, received as YYYY-MM-DD), kept by the business unit: when each
     return arrived. Without it, a file's modification date stands in."""
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():  # a link is reported by `discover`
         return {}, []
     received: dict[str, dt.date] = {}
     issues = []
@@ -102,12 +109,29 @@ def read_received_log(path: Path) -> tuple[dict[str, dt.date], list[Issue]]:
 
 
 def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
-    """Candidate return files in a quarter's folder; lock and hidden files are skipped."""
+    """Candidate return files in a quarter's folder; lock and hidden files are skipped.
+
+    A link is never followed, nor anything whose real place is outside the folder: it is
+    reported (by its own name only) and never opened or hashed."""
     if not folder.is_dir():
         return [], []
     paths, issues = [], []
+    root = folder.resolve()
     for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "~$")) or not path.is_file() or path.name == RECEIVED_LOG:
+        if path.name.startswith((".", "~$")):
+            continue
+        if path.is_symlink() or path.resolve().parent != root:
+            issues.append(
+                Issue(
+                    Level.WARNING,
+                    "F-LINK",
+                    "this is a link to a file elsewhere; it was not followed or read",
+                    Location(path.name),
+                    "Put the return itself in the folder, not a link to it.",
+                )
+            )
+            continue
+        if not path.is_file() or path.name == RECEIVED_LOG:
             continue
         if path.suffix.lower() in RETURN_SUFFIXES:
             paths.append(path)
@@ -124,6 +148,23 @@ def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
     return paths, issues
 
 
+def folder_outside(returns_dir: Path, folder: Path) -> bool:
+    """A quarter folder that is a link to somewhere outside the returns folder: not read. (A
+    link to another folder inside the returns folder is followed.)"""
+    if not folder.is_symlink():
+        return False
+    try:
+        return not folder.resolve(strict=True).is_relative_to(returns_dir.resolve())
+    except (OSError, RuntimeError):  # a broken link, or a loop
+        return True
+
+
+def _named_by_file(name: str, catalogue: Catalogue) -> Agency | None:
+    """The agency a file's name names, `<agency id>-<quarter>…`, if it is one we know."""
+    match = FILE_NAME_PATTERN.match(name)
+    return catalogue.agency(match["agency"].lower()) if match else None
+
+
 def _identify(
     workbook: Workbook, catalogue: Catalogue, quarter: Quarter, result: FileResult
 ) -> Agency | None:
@@ -131,6 +172,7 @@ def _identify(
     name = workbook.path.name
     if meta.get("tool") == TOOL_MARK:
         agency_id, meta_quarter, how = meta.get("agency", ""), meta.get("quarter", ""), "metadata"
+        result.synthetic = meta.get(SYNTHETIC_KEY, "").lower() == "true"
     else:
         match = FILE_NAME_PATTERN.match(name)
         if not match:
@@ -153,11 +195,14 @@ def _identify(
     agency = catalogue.agency(agency_id)
     if agency is None:
         close = get_close_matches(agency_id, [a.id for a in catalogue.agencies], n=1)
+        named = f"an unknown agency '{agency_id}'" if _AGENCY_ID.match(agency_id) else (
+            "an unknown agency" if agency_id else "no agency"
+        )  # fmt: skip
         result.issues.append(
             Issue(
                 Level.ERROR,
                 "F-UNKNOWN-AGENCY",
-                f"the {how} names an unknown agency '{agency_id}'",
+                f"the {how} names {named}",
                 Location(name),
                 f"Did you mean '{close[0]}'?" if close else "Use your agency's template.",
             )
@@ -165,16 +210,19 @@ def _identify(
         return None
     result.agency_id, result.identified_by = agency.id, how
     if meta_quarter != str(quarter):
+        known = bool(_QUARTER_TEXT.match(meta_quarter))
         result.issues.append(
             Issue(
                 Level.ERROR,
                 "F-WRONG-QUARTER",
-                f"this is the return for {meta_quarter or 'an unknown quarter'}, not {quarter}",
+                f"this is the return for {meta_quarter if known else 'an unknown quarter'}, "
+                f"not {quarter}",
                 Location(name),
-                f"Move it to the {meta_quarter} folder, and send the {quarter} return.",
+                (f"Move it to the {meta_quarter} folder, and send the {quarter} return."
+                 if known else f"Send the {quarter} return, made from the {quarter} template."),
                 agency=agency.id,
             )
-        )
+        )  # fmt: skip
         return None
     return agency
 
@@ -189,59 +237,149 @@ class _Submission:
     workbook: Workbook
 
 
+class _Candidate(NamedTuple):
+    """A file identified as an agency's return, and the agency its file name names (if any)."""
+
+    result: FileResult
+    workbook: Workbook
+    named: Agency | None
+
+
+def _open_file(
+    path: Path, catalogue: Catalogue, quarter: Quarter, received_log: dict[str, dt.date]
+) -> tuple[FileResult, _Candidate | None]:
+    """Check, open and identify one file. Whatever is wrong with it stays with it."""
+    result = FileResult(path, "")
+    try:
+        result.sha256 = sha256_of(path)
+        workbook = Workbook(path)
+        agency = _identify(workbook, catalogue, quarter, result)
+        if agency is not None:
+            result.comment = workbook.comment()
+            result.received = received_log.get(agency.id) or _modified(path)
+        result.issues += [
+            Issue(
+                Level.WARNING,
+                "F-CHARACTER",
+                "a character that no workbook can hold (a control character) was removed here",
+                Location(path.name, sheet=sheet, cell=cell),
+                "Retype the text in this cell; it was probably pasted from another system.",
+                agency=result.agency_id,
+            )
+            for sheet, cell in workbook.cleaned
+        ]
+        if agency is None:
+            return result, None
+    except ReturnFileError as exc:
+        result.issues.append(exc.issue)
+        return result, None
+    except Exception as exc:  # an unreadable file, or a fault here: never the others' problem
+        result.issues.append(
+            Issue(
+                Level.ERROR,
+                "file-unreadable",
+                f"the file could not be read ({exc.__class__.__name__})",
+                Location(path.name),
+                "Check the file opens in Excel and that the folder lets it be read; resend it.",
+            )
+        )
+        return result, None
+    return result, _Candidate(result, workbook, _named_by_file(path.name, catalogue))
+
+
 def _open_quarter(
     catalogue: Catalogue, quarter: Quarter, index: int, returns_dir: Path
 ) -> tuple[QuarterReturns, list[_Submission]]:
     """Find, check and identify the quarter's files; nothing is validated yet."""
     folder = returns_dir / str(quarter)
+    status: dict[tuple[str, str], Status] = {
+        (agency_id, spec.id): "missing"
+        for spec in catalogue.returns
+        for agency_id in spec.submitted_by
+    }
+    if folder_outside(returns_dir, folder):
+        issue = Issue(
+            Level.ERROR,
+            "F-FOLDER-LINK",
+            f"the {quarter} folder is a link to a folder outside the returns folder; it was not read",
+            Location(folder.name),
+            "Keep each quarter's returns in a folder inside the returns folder (a link to "
+            "another folder inside it is fine).",
+        )
+        return QuarterReturns(
+            quarter, folder, [FileResult(folder, "", issues=[issue])], {}, status
+        ), []
     paths, folder_issues = discover(folder)
     received_log, log_issues = read_received_log(folder / RECEIVED_LOG)
     folder_issues += log_issues
     files: list[FileResult] = []
     if folder_issues:
         files.append(FileResult(folder, "", issues=folder_issues))
-    by_agency: dict[str, list[tuple[FileResult, Workbook]]] = defaultdict(list)
+    by_agency: dict[str, list[_Candidate]] = defaultdict(list)
     for path in paths:
-        result = FileResult(path, sha256_of(path))
+        result, candidate = _open_file(path, catalogue, quarter, received_log)
         files.append(result)
-        try:
-            workbook = Workbook(path)
-        except ReturnFileError as exc:
-            result.issues.append(exc.issue)
-            continue
-        agency = _identify(workbook, catalogue, quarter, result)
-        if agency is not None:
-            result.comment = workbook.comment()
-            result.received = received_log.get(agency.id) or _modified(path)
-            by_agency[agency.id].append((result, workbook))
+        if candidate is not None and result.agency_id:
+            by_agency[result.agency_id].append(candidate)
 
-    status: dict[tuple[str, str], Status] = {
-        (agency_id, spec.id): "missing"
-        for spec in catalogue.returns
-        for agency_id in spec.submitted_by
-    }
     submissions = []
-    for agency_id, submitted in by_agency.items():
+    for agency_id, candidates in by_agency.items():
         agency = catalogue.agency(agency_id)
         assert agency is not None
-        if len(submitted) == 1:
-            submissions.append(_Submission(index, agency, *submitted[0]))
+        chosen = _choose(agency, quarter, candidates)
+        if chosen is not None:
+            submissions.append(_Submission(index, agency, chosen.result, chosen.workbook))
             continue
-        names = ", ".join(r.path.name for r, _ in submitted)
-        for result, _ in submitted:
-            result.issues.append(
-                Issue(
-                    Level.ERROR,
-                    "F-DUPLICATE",
-                    f"{agency.name} sent {len(submitted)} returns for {quarter}: {names}",
-                    Location(result.path.name),
-                    "Keep only the final return in the folder and rebuild.",
-                    agency=agency.id,
-                )
-            )
         for spec in catalogue.returns_of(agency_id):
             status[(agency_id, spec.id)] = "rejected"
     return QuarterReturns(quarter, folder, files, {}, status), submissions
+
+
+def _choose(agency: Agency, quarter: Quarter, candidates: list[_Candidate]) -> _Candidate | None:
+    """The agency's one return among the files identified as its, flagging the others.
+
+    A file whose name names another agency than its metadata does is not the agency's genuine
+    return: if exactly one file is (its name agrees, or names no agency), it is used and the
+    others are flagged; otherwise they are all held back, as duplicates."""
+    genuine = [c for c in candidates if c.named is None or c.named.id == agency.id]
+    if len(genuine) == 1 or len(candidates) == 1:
+        chosen = genuine[0] if genuine else None
+        for other in candidates:
+            if other is chosen:
+                continue
+            assert other.named is not None
+            used = (
+                f"; {chosen.result.path.name} is used as {agency.name}'s return, not this file"
+                if chosen else "; it was not used"
+            )  # fmt: skip
+            other.result.issues.append(
+                Issue(
+                    Level.ERROR,
+                    "F-NAME-MISMATCH",
+                    f"the file name says this is {other.named.name}'s return but the workbook's "
+                    f"metadata says it is {agency.name}'s{used}",
+                    Location(other.result.path.name),
+                    f"Make each agency's return from its own template and name it "
+                    f"<agency id>-{quarter}.xlsx (e.g. {other.named.id}-{quarter}.xlsx); "
+                    "remove this file if it is a copy.",
+                    agency=agency.id,
+                )
+            )
+            other.result.received = other.result.comment = None  # not what the agency sent
+        return chosen
+    names = ", ".join(c.result.path.name for c in candidates)
+    for candidate in candidates:
+        candidate.result.issues.append(
+            Issue(
+                Level.ERROR,
+                "F-DUPLICATE",
+                f"{agency.name} sent {len(candidates)} returns for {quarter}: {names}",
+                Location(candidate.result.path.name),
+                "Keep only the final return in the folder and rebuild.",
+                agency=agency.id,
+            )
+        )
+    return None
 
 
 def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> QuarterReturns:
@@ -336,14 +474,14 @@ def _validate(spec: ReturnSpec, catalogue: Catalogue, sheets: list[SheetInput]) 
     one sheet rejects only that sheet."""
     try:
         return validate_sheets(spec, catalogue, sheets)
-    except Exception:  # a fault here must not stop the other returns
-        log.exception("validating the '%s' sheets together failed; trying one by one", spec.sheet)
+    except Exception as exc:  # a fault here must not stop the other returns
+        _log_fault(exc, f"validating the {spec.id} sheets together", "; trying one by one")
     frames, issues, read = [], [], set()
     for index, sheet in enumerate(sheets):
         try:
             one = validate_sheets(spec, catalogue, [sheet])
         except Exception as exc:
-            log.exception("validating %s › %s failed", sheet.file, spec.sheet)
+            _log_fault(exc, f"validating {sheet.file} › {spec.sheet}")
             issues.append([Issue(
                 Level.ERROR, "V-INTERNAL",
                 f"the sheet could not be checked ({exc.__class__.__name__}); it was not used",
@@ -356,7 +494,20 @@ def _validate(spec: ReturnSpec, catalogue: Catalogue, sheets: list[SheetInput]) 
         issues.append(one.issues[0])
         if 0 in one.read:
             read.add(index)
-    return BatchResult(pl.concat(frames, how="vertical"), issues, frozenset(read))
+    frame = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema={SHEET: pl.Int64})
+    return BatchResult(frame, issues, frozenset(read))
+
+
+def _log_fault(exc: BaseException, stage: str, then: str = "") -> None:
+    """A fault in the checks, logged by its type and stage only: its text could quote a cell.
+    Where it happened (the code's lines, no values) goes to the debug log."""
+    log.error("%s failed (%s)%s", stage, exc.__class__.__name__, then)
+    frames = traceback.extract_tb(exc.__traceback__)
+    log.debug(
+        "%s failed at: %s",
+        stage,
+        " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames)),
+    )
 
 
 def _accepted_rows(
@@ -396,7 +547,11 @@ BLANK_CODES = frozenset({"V-REQUIRED", "V-AREA"})
 def _explain_blanks(path: Path, sheet: str, issues: list[Issue]) -> list[Issue]:
     """A blank that is really a merged cell or an unsaved formula says so."""
     blanks = {i.location.cell for i in issues if i.code in BLANK_CODES and i.value is None}
-    causes = blank_cell_causes(path, sheet, {c for c in blanks if c})
+    try:
+        causes = blank_cell_causes(path, sheet, {c for c in blanks if c})
+    except Exception as exc:  # an explanation is a courtesy: never worth a return
+        _log_fault(exc, f"explaining blank cells in {path.name} › {sheet}")
+        return issues
     if not causes:
         return issues
     out = []
@@ -413,7 +568,8 @@ def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
     workbook, agency = sub.workbook, sub.agency
     name = workbook.path.name
     if spec.sheet not in workbook.sheet_names:
-        visible = [s for s in workbook.sheet_names if not s.startswith("_")]
+        # The agency's sheet names are quoted only when short and plain (see `quotable`).
+        visible = [q for s in workbook.sheet_names if not s.startswith("_") and (q := quotable(s))]
         close = get_close_matches(spec.sheet, visible, n=1, cutoff=0.4)
         fix = (
             f"Rename the sheet '{close[0]}' to '{spec.sheet}'."
@@ -433,3 +589,14 @@ def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
         return workbook.raw_sheet(spec.sheet)
     except ReturnFileError as exc:
         return replace(exc.issue, agency=agency.id, return_id=spec.id)
+    except Exception as exc:  # a fault reading one sheet rejects only that sheet
+        _log_fault(exc, f"reading {name} › {spec.sheet}")
+        return Issue(
+            Level.ERROR,
+            "sheet-unreadable",
+            f"the sheet could not be read ({exc.__class__.__name__})",
+            Location(name, sheet=spec.sheet),
+            "Open the workbook in Excel, check the sheet, save and resend.",
+            agency=agency.id,
+            return_id=spec.id,
+        )

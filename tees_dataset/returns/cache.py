@@ -18,18 +18,25 @@ from pathlib import Path
 import polars as pl
 
 from tees_dataset.quarter import Quarter
-from tees_dataset.returns import FileResult, QuarterReturns, sha256_of
+from tees_dataset.returns import FileResult, QuarterReturns, folder_outside, sha256_of
 
 log = logging.getLogger(__name__)
 
 
 def quarter_key(folder: Path, catalogue_sha256: str, tool_version: str) -> str | None:
-    """A digest of everything a quarter's results depend on; None when there is no folder."""
-    if not folder.is_dir():
+    """A digest of everything a quarter's results depend on; None when there is no folder, or
+    it is a link to somewhere outside the returns folder (it is not read: see `discover`).
+
+    Links in the folder are not followed (nor hashed): only their names count."""
+    if not folder.is_dir() or folder_outside(folder.parent, folder):
         return None
     digest = hashlib.sha256(f"{catalogue_sha256}|{tool_version}|{folder.name}".encode())
     for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
+        if path.name.startswith("."):
+            continue
+        if path.is_symlink():
+            digest.update(f"|{path.name}:link".encode())
+        elif path.is_file():
             digest.update(f"|{path.name}:{sha256_of(path)}".encode())
     return digest.hexdigest()
 
@@ -51,9 +58,10 @@ class ReturnCache:
         except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
             return None
         files = [
-            FileResult(folder / f["name"], f["sha256"], f["agency"], f["identified_by"])
+            FileResult(folder / f["name"], f["sha256"], f["agency"], f["identified_by"],
+                       synthetic=bool(f.get("synthetic", False)))
             for f in meta["files"]
-        ]
+        ]  # fmt: skip
         status = {(a, r): s for a, r, s in meta["status"]}
         log.debug("cache hit for %s", quarter)
         return QuarterReturns(quarter, folder, files, frames, status)
@@ -71,7 +79,8 @@ class ReturnCache:
             meta = {
                 "frames": sorted(returns.frames),
                 "files": [{"name": f.path.name, "sha256": f.sha256, "agency": f.agency_id,
-                           "identified_by": f.identified_by} for f in returns.files if f.sha256],
+                           "identified_by": f.identified_by, "synthetic": f.synthetic}
+                          for f in returns.files if f.sha256],
                 "status": [[a, r, s] for (a, r), s in returns.status.items()],
             }  # fmt: skip
             (partial / "quarter.json").write_text(json.dumps(meta), encoding="utf-8")
