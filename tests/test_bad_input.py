@@ -417,6 +417,36 @@ def test_value_outside_its_code_list_and_text_that_looks_like_a_formula(
         assert cells and all(c.data_type == "s" for c in cells), book  # text, never a formula
 
 
+def test_control_characters_in_a_child_reference_and_a_code(
+    returns: Path, outcome: Callable[[Path], Outcome], tmp_path: Path
+) -> None:
+    path = folder(returns) / HARTLEPOOL
+    part = _sheet_part(path, "Strategy discussions")
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts[part] = (
+        parts[part]
+        .replace(f">{SECRET}001<".encode(), f">{SECRET}\x02001<".encode())
+        .replace(b"<t>Yes</t>", b"<t>Yes&#x1f;</t>", 1)
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    got = outcome(returns)
+    assert got.code == 0, got.output  # warnings only: no traceback, nothing refused
+    assert [i[:3] for i in got.issues(HARTLEPOOL)] == [
+        ("Strategy discussions", "B2", "V-CHARACTER"),
+        ("Strategy discussions", "E2", "V-CHARACTER"),
+    ]
+    assert SECRET not in got.output
+    own = load_workbook(
+        tmp_path / "out" / "2024Q3" / "feedback" / "hartlepool_csc-2024Q3-feedback.xlsx"
+    )
+    records = [row[-1].value for row in own["Issues"].iter_rows(min_row=2)]
+    assert records == [f"{SECRET}001", f"{SECRET}001"]
+    assert got.headline("3.2.1", "Hartlepool") == (60.0, "ok")
+
+
 def test_child_references_only_in_the_agencys_own_feedback(
     returns: Path, outcome: Callable[[Path], Outcome], tmp_path: Path
 ) -> None:
