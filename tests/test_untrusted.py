@@ -483,6 +483,22 @@ def test_a_sheet_over_the_limits_is_refused_before_it_is_loaded(
     assert workbook.raw_sheet("Information sharing").frame.height == 5  # the others are read
 
 
+def test_the_screen_reads_a_sheet_the_same_however_it_is_cut(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    path = write(tmp_path, catalogue, "cleveland_police")
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read(sheet_part(path, "Workforce"))
+    far = _extra_cells('<row r="2000000"><c r="A2000000"><v>1</v></c></row>')(xml)
+    for size in (1, 7, 64, len(xml)):
+        for data, flagged in ((xml, False), (far, True)):
+            screen = read._Screen()
+            for at in range(0, len(data), size):
+                screen.feed(data[at : at + size])
+            screen.close()
+            assert screen.flagged is flagged, size
+
+
 def test_cells_written_otherwise_are_measured_exactly(tmp_path: Path, catalogue: Catalogue) -> None:
     path = write(tmp_path, catalogue, "cleveland_police")
     # Formatted but empty cells far away take no room; cells without a place take the next one.

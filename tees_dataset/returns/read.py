@@ -202,8 +202,29 @@ _DOCTYPE_MARKS = tuple(
 )
 
 
+# An element's start, in UTF-8 or UTF-16: the prolog (where a document type must be) ends there.
+_ELEMENT_START = re.compile(rb"<\x00?[A-Za-z_]")
+
+
 def _is_xml_part(name: str) -> bool:
     return name.lower().endswith((".xml", ".rels", ".rdf"))
+
+
+class _Prolog:
+    """Whether an XML part declares a document type, from its first bytes: a document type
+    can only come before the root element. A prolog over a megabyte long is refused too."""
+
+    def __init__(self) -> None:
+        self._seen = b""
+        self.done = False
+
+    def unsafe(self, chunk: bytes) -> bool:
+        self._seen += chunk
+        root = _ELEMENT_START.search(self._seen)
+        if root is None:
+            return len(self._seen) > _CHUNK
+        self.done = True
+        return any(mark in self._seen[: root.start()] for mark in _DOCTYPE_MARKS)
 
 
 # ------------------------------------------------------------------- the extent of sheets
@@ -256,9 +277,20 @@ class _Screen:
         self.flagged = False
 
     def feed(self, chunk: bytes) -> None:
-        if not self.flagged and self._flag.search(self._tail + chunk):
+        """Search the text up to the last tag's start: the rest waits for the next chunk, so a
+        tag is never looked at cut in two. (A tag a megabyte long is flagged: none is.)"""
+        if self.flagged:
+            return
+        data = self._tail + chunk
+        cut = data.rfind(b"<")
+        head, self._tail = (data[:cut], data[cut:]) if cut >= 0 else (data, b"")
+        if len(self._tail) > _CHUNK or self._flag.search(head):
+            self.flagged, self._tail = True, b""
+
+    def close(self) -> None:
+        if not self.flagged and self._flag.search(self._tail):
             self.flagged = True
-        self._tail = chunk[-64:]
+        self._tail = b""
 
 
 # On a flagged sheet: every cell tag written as Excel writes it, with its place and whether it
@@ -563,13 +595,12 @@ def _check_zip(path: Path, size: int) -> _Layout:
         for info in infos:
             if info.is_dir():
                 continue
-            xml = _is_xml_part(info.filename)
+            prolog = _Prolog() if _is_xml_part(info.filename) else None
             screen = None
             if layout.kind == "xlsx" and (
                 info.filename in sheet_parts or info.filename.startswith("xl/worksheets/")
             ):
                 screen = layout.screens[info.filename] = _Screen()
-            tail = b""
             for chunk in _inflate(handle, info, path):
                 unpacked += len(chunk)
                 if unpacked > MAX_UNCOMPRESSED_BYTES or unpacked > MAX_COMPRESSION_RATIO * size:
@@ -578,13 +609,12 @@ def _check_zip(path: Path, size: int) -> _Layout:
                         f"the workbook unpacks to more than {unpacked / 1e6:.0f} MB from "
                         f"{size / 1e6:.1f} MB, more than a return can hold",
                     )
-                if xml:
-                    window = tail + chunk
-                    if any(mark in window for mark in _DOCTYPE_MARKS):
-                        raise _unsafe(path)
-                    tail = window[-32:]
+                if prolog is not None and not prolog.done and prolog.unsafe(chunk):
+                    raise _unsafe(path)
                 if screen is not None:
                     screen.feed(chunk)
+            if screen is not None:
+                screen.close()
     return layout
 
 
