@@ -509,31 +509,73 @@ def test_cells_written_otherwise_are_measured_exactly(tmp_path: Path, catalogue:
     assert workbook.raw_sheet("Workforce").frame.height == 6
 
 
-def test_repeated_cells_in_an_ods_are_counted_before_loading(tmp_path: Path) -> None:
+def test_repeated_cells_in_an_ods_are_counted_before_it_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
-    doc = OpenDocumentSpreadsheet()
-    table = Table(name="Workforce")
-    row = TableRow(numberrowsrepeated=100_000)
-    cell = TableCell(valuetype="string", numbercolumnsrepeated=1_000)
-    cell.addElement(P(text="x"))
-    row.addElement(cell)
-    table.addElement(row)
-    tail = TableRow(numberrowsrepeated=1_000_000)  # LibreOffice ends each table so: harmless
-    tail.addElement(TableCell(numbercolumnsrepeated=1_024))
-    table.addElement(tail)
-    doc.spreadsheet.addElement(table)
-    path = tmp_path / "bomb.ods"
-    doc.save(str(path))
+    def bomb(rows: int, columns: int) -> Path:
+        doc = OpenDocumentSpreadsheet()
+        table = Table(name="Workforce")
+        row = TableRow(numberrowsrepeated=rows)
+        cell = TableCell(valuetype="string", numbercolumnsrepeated=columns)
+        cell.addElement(P(text="x"))
+        row.addElement(cell)
+        table.addElement(row)
+        tail = TableRow(numberrowsrepeated=1_000_000)  # LibreOffice ends each table so: harmless
+        tail.addElement(TableCell(numbercolumnsrepeated=1_024))
+        table.addElement(tail)
+        doc.spreadsheet.addElement(table)
+        path = tmp_path / f"bomb-{rows}.ods"
+        doc.save(str(path))
+        return path
+
+    assert Workbook(bomb(30, 20)).extent("Workforce") == read.Extent(30, 20)
+    # A few hundred bytes that calamine would spread over as many cells as they say, every
+    # table as it opens the file (here kept small, with the limit lowered to match).
+    path = bomb(1_000, 100)
     assert path.stat().st_size < 10_000
-    workbook = Workbook(path)
-    assert workbook.extent("Workforce") == read.Extent(100_000, 1_000)
-    workbook._reader = _NoLoading(workbook._reader)
+    monkeypatch.setattr(read, "MAX_CELLS", 50_000)
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("calamine was given the file")
+
+    monkeypatch.setattr(read.fastexcel, "read_excel", never)
     with pytest.raises(ReturnFileError) as refused:
-        workbook.raw_sheet("Workforce")
+        Workbook(path)
     assert refused.value.issue.code == "sheet-too-large"
+
+
+def test_a_legacy_workbook_with_a_cell_past_its_grid_is_refused_before_it_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Workforce")
+    sheet.write(0, 0, "Local authority")
+    sheet.write(5, 3, 12.5)
+    path = tmp_path / "police.xls"
+    book.save(str(path))
+    assert Workbook(path).extent("Workforce") == read.Extent(6, 4)
+    # The number's record (RK) moved to row 60,000, column 60,000: past the 256 columns of the
+    # format, and a sheet calamine would lay out whole (every sheet, as it opens the file).
+    data = path.read_bytes()
+    record = struct.pack("<HHHH", 0x027E, 10, 5, 3)
+    assert data.count(record) == 1
+    path.write_bytes(data.replace(record, struct.pack("<HHHH", 0x027E, 10, 60_000, 60_000)))
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("calamine was given the file")
+
+    monkeypatch.setattr(read.fastexcel, "read_excel", never)
+    with pytest.raises(ReturnFileError) as refused:
+        Workbook(path)
+    assert (refused.value.issue.code, refused.value.issue.location.sheet) == (
+        "sheet-too-large", "Workforce",
+    )  # fmt: skip
 
 
 def test_blank_cells_are_explained_from_a_streamed_sheet(

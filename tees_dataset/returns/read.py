@@ -17,7 +17,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -465,7 +465,7 @@ class _Layout:
     far its cells reach (an upper bound; the exact measure is taken when the bound is over a
     limit)."""
 
-    kind: str = "other"  # "xlsx", "ods" or "other" (.xls: its format caps a sheet's size)
+    kind: str = "xls"  # "xlsx", "ods" or "xls"
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> part
     screens: dict[str, _Screen] = field(default_factory=dict)  # part -> its screen
     exact: dict[str, Extent | None] = field(default_factory=dict)  # sheet -> exact extent
@@ -544,7 +544,7 @@ def inspect_file(path: Path) -> _Layout:
                     "Remove the password (File › Info › Protect Workbook) and resend; send it "
                     "by a secure route instead.",
                 )
-        return _Layout()
+        return _check_xls(path)
     raise _fail(
         path,
         "not-a-workbook",
@@ -576,12 +576,9 @@ def _check_zip(path: Path, size: int) -> _Layout:
                     path,
                     f"the workbook unpacks to {total / 1e6:.0f} MB, more than a return can hold",
                 )
-            names = {i.filename for i in infos}
-            layout = _Layout()
-            if "content.xml" in names and "_rels/.rels" not in names:
-                layout.kind = "ods"
-            else:
-                layout.kind = "xlsx"
+            # calamine picks its reader by the file's extension, and so does this
+            layout = _Layout("ods" if path.suffix.lower() == ".ods" else "xlsx")
+            if layout.kind == "xlsx":
                 layout.parts = _workbook_parts(path, archive)
     except ReturnFileError:
         raise
@@ -615,7 +612,187 @@ def _check_zip(path: Path, size: int) -> _Layout:
                     screen.feed(chunk)
             if screen is not None:
                 screen.close()
+    if layout.kind == "ods":  # calamine lays out every table as it opens the file
+        for name, extent in _ods_extents(path).items():
+            _check_limits(path, name, extent)
+            layout.exact[name] = extent
     return layout
+
+
+def _ods_extents(path: Path) -> dict[str, Extent]:
+    try:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as handle:
+            source = _PartReader(
+                _inflate(handle, archive.getinfo("content.xml"), path), MAX_UNCOMPRESSED_BYTES
+            )
+            return _walk_ods(source)
+    except ReturnFileError:
+        raise
+    except DefusedXmlException as exc:
+        raise _unsafe(path) from exc
+    except Exception as exc:  # no content, or content that is not XML
+        raise _corrupt(path) from exc
+
+
+# ------------------------------------------------------------ legacy .xls workbooks
+
+_FREE_SECTORS = frozenset({0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFC})  # free, end, FAT
+
+
+def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
+    """A stream of an OLE compound file (what holds a legacy .xls), by following its chains of
+    sectors, each step bounded by the number of sectors in the file; None if there is none."""
+    if len(data) < 512 or data[:8] != _OLE_MAGIC:
+        return None
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if shift not in (9, 12) or mini_shift != 6:
+        return None
+    size = 1 << shift
+    fat_count, first_directory = struct.unpack_from("<II", data, 0x2C)
+    cutoff, first_minifat, _, first_difat = struct.unpack_from("<IIII", data, 0x38)
+    sectors = len(data) // size
+
+    def sector(number: int) -> bytes:
+        if number >= sectors:
+            raise ValueError("a sector past the end of the file")
+        return data[(number + 1) * size : (number + 2) * size]
+
+    difat = list(struct.unpack_from("<109I", data, 0x4C))
+    number, steps = first_difat, 0
+    while number not in _FREE_SECTORS and steps <= sectors:
+        more = struct.unpack(f"<{size // 4}I", sector(number))
+        difat += more[:-1]
+        number, steps = more[-1], steps + 1
+    fat: list[int] = []
+    for number in difat[:fat_count]:
+        if number not in _FREE_SECTORS:
+            fat += struct.unpack(f"<{size // 4}I", sector(number))
+
+    def chain(start: int, table: list[int], read: Callable[[int], bytes]) -> bytes:
+        parts: list[bytes] = []
+        number = start
+        while number not in _FREE_SECTORS:
+            if number >= len(table) or len(parts) > len(table):
+                raise ValueError("a broken chain of sectors")
+            parts.append(read(number))
+            number = table[number]
+        return b"".join(parts)
+
+    directory = chain(first_directory, fat, sector)
+    entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
+    if not entries:
+        return None
+    root_start, root_size = struct.unpack_from("<IQ", entries[0], 0x74)
+    for entry in entries:
+        (length,) = struct.unpack_from("<H", entry, 0x40)
+        name = entry[: max(0, length - 2)].decode("utf-16-le", "replace")
+        if entry[0x42] != 2 or name not in names:
+            continue
+        start, stream_size = struct.unpack_from("<IQ", entry, 0x74)
+        if shift == 9:  # version 3: the size has 32 bits
+            stream_size &= 0xFFFFFFFF
+        if stream_size >= cutoff:
+            return chain(start, fat, sector)[:stream_size]
+        mini_stream = chain(root_start, fat, sector)[:root_size]
+        minifat_bytes = chain(first_minifat, fat, sector)
+        minifat = list(struct.unpack(f"<{len(minifat_bytes) // 4}I", minifat_bytes))
+
+        def mini(number: int, mini_stream: bytes = mini_stream) -> bytes:
+            return mini_stream[number * 64 : (number + 1) * 64]
+
+        return chain(start, minifat, mini)[:stream_size]
+    return None
+
+
+# Records of a cell with a value (calamine leaves blank cells out): row and column first.
+_XLS_CELLS = frozenset({0x0006, 0x0406, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6})
+_XLS_MULRK, _XLS_BOUNDSHEET, _XLS_EOF = 0x00BD, 0x0085, 0x000A
+
+
+def _xls_extents(stream: bytes) -> dict[str, Extent]:
+    """Each sheet's extent in a BIFF5 or BIFF8 workbook stream, from its cell records (a
+    column can be written past the format's 256, and calamine would lay it all out)."""
+    records: list[tuple[int, int, int]] = []  # (offset, type, length)
+    at = 0
+    while at + 4 <= len(stream):
+        kind, length = struct.unpack_from("<HH", stream, at)
+        records.append((at, kind, length))
+        at += 4 + length
+    biff8 = len(stream) >= 6 and struct.unpack_from("<H", stream, 4)[0] == 0x0600
+    starts: dict[int, str] = {}
+    for at, kind, length in records:
+        if kind == _XLS_BOUNDSHEET and length >= 8:
+            (offset,) = struct.unpack_from("<I", stream, at + 4)
+            count, flags = stream[at + 10], stream[at + 11]
+            if biff8:
+                raw = stream[at + 12 : at + 12 + count * (2 if flags & 1 else 1)]
+                name = raw.decode("utf-16-le" if flags & 1 else "latin-1", "replace")
+            else:
+                name = stream[at + 11 : at + 11 + count].decode("cp1252", "replace")
+            starts[offset] = name
+    extents: dict[str, Extent] = {}
+    sheet, rows, columns = None, 0, 0
+    for at, kind, length in records:
+        if at in starts:
+            sheet, rows, columns = starts[at], 0, 0
+        if sheet is None:
+            continue
+        if kind in _XLS_CELLS and length >= 4:
+            row, column = struct.unpack_from("<HH", stream, at + 4)
+            rows, columns = max(rows, row + 1), max(columns, column + 1)
+        elif kind == _XLS_MULRK and length >= 6:
+            (row,) = struct.unpack_from("<H", stream, at + 4)
+            (last,) = struct.unpack_from("<H", stream, at + 4 + length - 2)
+            rows, columns = max(rows, row + 1), max(columns, last + 1)
+        elif kind == _XLS_EOF:
+            extents[sheet] = Extent(rows, columns)
+            sheet = None
+    return extents
+
+
+def _check_xls(path: Path) -> _Layout:
+    """A legacy workbook's sheets measured from its cell records: calamine lays out every sheet
+    as it opens one, so a sheet over the limits refuses the whole file."""
+    try:
+        stream = _ole_stream(path.read_bytes(), ("Workbook", "Book"))
+        extents = _xls_extents(stream) if stream else None
+    except Exception as exc:  # a damaged container
+        raise _corrupt(path) from exc
+    if not extents:
+        raise _corrupt(path)
+    for name, extent in extents.items():
+        _check_limits(path, name, extent)
+    return _Layout("xls", exact=dict(extents))
+
+
+def _check_limits(path: Path, name: str, extent: Extent | None) -> None:
+    """Refuse a sheet whose extent is over the limits, or cannot be measured."""
+    if extent is None:
+        raise _fail(
+            path,
+            "sheet-unreadable",
+            "the sheet cannot be read: its layout is not one Excel writes",
+            "Open the workbook in Excel, check the sheet, save and resend.",
+            sheet=name,
+        )
+    if extent.rows > MAX_ROWS:
+        raise _fail(
+            path,
+            "too-many-rows",
+            f"the sheet has over {MAX_ROWS:,} rows, more than a return can hold",
+            "Check for rows filled down by accident; delete them and resend.",
+            sheet=name,
+        )
+    if extent.cells > MAX_CELLS:
+        raise _fail(
+            path,
+            "sheet-too-large",
+            f"the sheet's cells reach row {extent.rows:,} and column "
+            f"{column_letter(extent.columns - 1)}, more than a return can hold",
+            "Press Ctrl+End to find the last cell; delete the rows and columns beyond your "
+            "figures, save and resend.",
+            sheet=name,
+        )
 
 
 # ------------------------------------------------------------------------------- sheets
@@ -686,14 +863,14 @@ class Workbook:
     def extent(self, name: str) -> Extent | None:
         """How far the sheet's cells reach, measured from its XML; None if it cannot be."""
         layout = self._layout
-        if layout.kind == "other":
-            return Extent(0, 0)  # .xls: 65,536 rows by 256 columns at most
         if name in layout.exact:
             return layout.exact[name]
-        if layout.kind == "ods":
-            extents = self._measure_ods()
+        if layout.kind in ("ods", "xls"):
+            extents = {k: v for k, v in layout.exact.items() if v is not None}
+            # A sheet named otherwise than calamine names it is taken at the largest.
+            largest = max(extents.values(), key=lambda e: e.cells, default=None)
             for sheet in self.sheet_names:
-                layout.exact[sheet] = extents.get(sheet)
+                layout.exact[sheet] = extents.get(sheet, largest)
             return layout.exact.get(name)
         part = layout.parts.get(name)
         screen = layout.screens.get(part) if part else None
@@ -718,45 +895,8 @@ class Workbook:
         except Exception:  # unreadable XML: calamine is not given it either
             return None
 
-    def _measure_ods(self) -> dict[str, Extent]:
-        try:
-            with zipfile.ZipFile(self.path) as archive, self.path.open("rb") as handle:
-                source = _PartReader(
-                    _inflate(handle, archive.getinfo("content.xml"), self.path),
-                    MAX_UNCOMPRESSED_BYTES,
-                )
-                return _walk_ods(source)
-        except Exception:
-            return {}
-
     def _check_extent(self, name: str) -> None:
-        extent = self.extent(name)
-        if extent is None:
-            raise _fail(
-                self.path,
-                "sheet-unreadable",
-                "the sheet cannot be read: its layout is not one Excel writes",
-                "Open the workbook in Excel, check the sheet, save and resend.",
-                sheet=name,
-            )
-        if extent.rows > MAX_ROWS:
-            raise _fail(
-                self.path,
-                "too-many-rows",
-                f"the sheet has over {MAX_ROWS:,} rows, more than a return can hold",
-                "Check for rows filled down by accident; delete them and resend.",
-                sheet=name,
-            )
-        if extent.cells > MAX_CELLS:
-            raise _fail(
-                self.path,
-                "sheet-too-large",
-                f"the sheet's cells reach row {extent.rows:,} and column "
-                f"{column_letter(extent.columns - 1)}, more than a return can hold",
-                "Press Ctrl+End to find the last cell; delete the rows and columns beyond "
-                "your figures, save and resend.",
-                sheet=name,
-            )
+        _check_limits(self.path, name, self.extent(name))
 
     def _small_sheet(self, name: str, rows: int | None = None) -> pl.DataFrame | None:
         """A template sheet (metadata, guidance) as text; None if missing or unreadable."""
