@@ -35,6 +35,7 @@ from tees_dataset.returns.workbook import (
     META_SHEET,
     POLARS_ILLEGAL_XML,
     normalise_header,
+    quotable,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -614,7 +615,7 @@ def _check_zip(path: Path, size: int) -> _Layout:
                 screen.close()
     if layout.kind == "ods":  # calamine lays out every table as it opens the file
         for name, extent in _ods_extents(path).items():
-            _check_limits(path, name, extent)
+            _check_limits(path, quotable(name), extent)  # the agency's name for it, if plain
             layout.exact[name] = extent
     return layout
 
@@ -761,11 +762,11 @@ def _check_xls(path: Path) -> _Layout:
     if not extents:
         raise _corrupt(path)
     for name, extent in extents.items():
-        _check_limits(path, name, extent)
+        _check_limits(path, quotable(name), extent)  # the agency's name for it, if plain
     return _Layout("xls", exact=dict(extents))
 
 
-def _check_limits(path: Path, name: str, extent: Extent | None) -> None:
+def _check_limits(path: Path, name: str | None, extent: Extent | None) -> None:
     """Refuse a sheet whose extent is over the limits, or cannot be measured."""
     if extent is None:
         raise _fail(
