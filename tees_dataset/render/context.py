@@ -18,7 +18,8 @@ SYMBOLS = {"missing": "x", "not_applicable": "z", "suppressed": "c"}
 SYMBOL_MEANING = {
     "x": "not available: a return was missing or rejected",
     "z": "not applicable: nothing to measure, or no meaning for this area",
-    "c": "suppressed: a small number (1 to 5) that could identify a child",
+    "c": "suppressed: a small number that could identify a child, or a figure from which one "
+    "could be worked out",
 }
 UNIT_WORDS = {
     "percent": "percentage",
