@@ -90,7 +90,7 @@ def check_inputs(returns_dir: Path, out_dir: Path, quarter: Quarter) -> None:
     """Before anything is written: the folders are apart, the returns folder exists, and the
     quarter has at least one return in it. A build that finds none writes nothing and leaves
     the previous outputs (exit 5): a mistyped path must never replace a good pack."""
-    from tees_dataset.returns import discover
+    from tees_dataset.returns import discover, folder_outside
 
     if not returns_dir.is_dir():
         raise BuildError(
@@ -101,6 +101,12 @@ def check_inputs(returns_dir: Path, out_dir: Path, quarter: Quarter) -> None:
         )
     check_folders(returns_dir, out_dir)
     folder = returns_dir / str(quarter)
+    if folder_outside(returns_dir, folder):
+        raise BuildError(
+            f"{folder} is a link to a folder outside the returns folder {returns_dir}: put the "
+            "quarter's returns inside it (nothing was written)",
+            ExitCode.USAGE,
+        )
     found, _ = discover(folder)
     if not found:
         raise BuildError(
@@ -317,7 +323,7 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
             plan.append([_Planned(q, key, cached=True)])
             continue
         files = folder.iterdir() if folder.is_dir() else iter(())
-        size = sum(p.stat().st_size for p in files if p.is_file())
+        size = sum(p.stat().st_size for p in files if p.is_file() and not p.is_symlink())
         if plan and not plan[-1][0].cached and batch_bytes + size <= BATCH_BYTES:
             plan[-1].append(_Planned(q, key, cached=False))
             batch_bytes += size

@@ -30,6 +30,7 @@ from filelock import FileLock, Timeout
 
 from tees_dataset import __version__, signals
 from tees_dataset.errors import BuildError, ExitCode
+from tees_dataset.report import printable
 
 MANIFEST = "manifest.json"
 LOCK = ".tees-dataset.lock"
@@ -121,7 +122,9 @@ def check_replaceable(folder: Path) -> None:
     odd = strangers(folder)
     if not odd:
         return
-    shown = ", ".join(odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+    shown = ", ".join(printable(name) for name in odd[:5]) + (
+        f" and {len(odd) - 5} more" if len(odd) > 5 else ""
+    )
     raise BuildError(
         f"{folder} holds files that tees-dataset did not write, or that were changed after it "
         f"wrote them ({shown}): move them elsewhere, or choose another --out; nothing was "

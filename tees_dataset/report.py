@@ -16,6 +16,17 @@ class Level(StrEnum):
     WARNING = "warning"
 
 
+def printable(text: str) -> str:
+    """A name as it may be shown in a terminal or a log: control and other unprintable
+    characters (a file name can hold terminal escapes) are written as \\xNN or \\uNNNN."""
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}")
+        for c in text
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where an issue is: a file and line (catalogue) or a file, sheet and cell (return)."""
@@ -26,11 +37,11 @@ class Location:
     cell: str | None = None
 
     def __str__(self) -> str:
-        text = self.file
+        text = printable(self.file)
         if self.line is not None:
             text += f":{self.line}"
         if self.sheet:
-            text += f" › {self.sheet}"
+            text += f" › {printable(self.sheet)}"
         if self.cell:
             text += f" › {self.cell}"
         return text
@@ -57,9 +68,9 @@ class Issue:
 
     def __str__(self) -> str:
         where = str(self.location)
-        text = f"{where}: {self.level.value} {self.code}: {self.message}"
+        text = f"{where}: {self.level.value} {self.code}: {printable(self.message)}"
         if self.fix:
-            text += f" {self.fix}"
+            text += f" {printable(self.fix)}"
         return text
 
     def to_dict(self, *, include_personal: bool = False) -> dict[str, Any]:

@@ -371,3 +371,22 @@ def test_a_build_from_samples_is_marked_synthetic_and_stderr_holds_only_the_json
     first = load_workbook(folder / "validation.xlsx").worksheets[0]
     assert first["A1"].value == SYNTHETIC_MARK
     assert SYNTHETIC_MARK in result.stdout
+
+
+def test_a_quarter_folder_linked_from_outside_is_refused_before_anything_is_written(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    returns, _ = built
+    (tmp_path / "returns").mkdir()
+    (tmp_path / "returns" / "2024Q3").symlink_to(returns / "2024Q3")
+    result = CliRunner().invoke(app, build_args(tmp_path / "returns", tmp_path / "out"))
+    assert result.exit_code == 2 and "outside the returns folder" in result.output, result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_names_with_terminal_escapes_are_shown_escaped() -> None:
+    from tees_dataset.report import Issue, Level, Location
+
+    issue = Issue(Level.ERROR, "F-X", "see \x1b[2Jfile", Location("a\x1b[31m.xlsx", sheet="S\x07"))
+    assert "\x1b" not in str(issue) and "\x07" not in str(issue)
+    assert str(issue).startswith("a\\x1b[31m.xlsx › S\\x07: error F-X: see \\x1b[2Jfile")
