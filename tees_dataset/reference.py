@@ -756,12 +756,18 @@ class BenchmarkData:
         )  # fmt: skip
 
 
-def load_benchmark_data(reference_dir: Path) -> BenchmarkData:
-    """Everything imported under reference_dir (empty when nothing has been)."""
+def load_benchmark_data(
+    reference_dir: Path, datasets: Iterable[str] | None = None
+) -> BenchmarkData:
+    """What was imported under reference_dir (empty when nothing has been): every dataset, or
+    only those named."""
     data = BenchmarkData(sources={r["dataset"]: r for r in read_sources(reference_dir)})
     folder = reference_dir / BENCHMARKS_DIR
+    wanted = set(datasets) if datasets is not None else None
     for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
         dataset = path.stem
+        if wanted is not None and dataset not in wanted:
+            continue
         with path.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 code, old = row["area_code"], row["old_la_code"]

@@ -176,15 +176,110 @@ def test_missing_top_level_key(tmp_path: Path, key: str) -> None:
     assert "schema-missing" in {code for _, code in errors}
 
 
-def test_unknown_comparator_is_an_error(tmp_path: Path) -> None:
-    (tmp_path / "reference").mkdir()
-    (tmp_path / "reference" / "comparators.csv").write_text(
-        "measure,area,period,value,unit,source\nsw_turnover,England,2024,13.9,percent,DfE\n"
-    )
-    text = add_after(MINIMAL, "polarity: neither", "comparator: sw_turnovr")
-    assert check(tmp_path, text) == [
-        (line_of(text, "comparator: sw_turnovr"), "unknown-comparator")
+def issues_of(tmp_path: Path, text: str) -> list[tuple[int | None, str, str]]:
+    path = tmp_path / "indicators.yaml"
+    path.write_text(text)
+    return [(i.location.line, i.level.value, i.code) for i in load_catalogue(path).report.issues]
+
+
+def with_reference(tmp_path: Path) -> None:
+    """The shipped reference data (DfE's files as imported) beside the test catalogue."""
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+
+
+def test_an_indicator_that_does_not_say_whether_it_has_a_benchmark_is_a_warning(
+    tmp_path: Path,
+) -> None:
+    issues = issues_of(tmp_path, MINIMAL)
+    assert [(level, code) for _, level, code in issues] == [
+        ("warning", "benchmark-unstated"),
+        ("warning", "benchmark-unstated"),
     ]
+    text = add_after(MINIMAL, "polarity: neither", 'benchmark: {none: "Local only."}')
+    assert [code for _, _, code in issues_of(tmp_path, text)] == ["benchmark-unstated"]
+
+
+def test_benchmark_none_needs_a_reason(tmp_path: Path) -> None:
+    text = add_after(MINIMAL, "polarity: neither", 'benchmark: {none: ""}')
+    assert "schema-string_too_short" in {code for _, code in check(tmp_path, text)}
+
+
+def test_a_benchmark_names_a_known_statistic_of_the_same_unit(tmp_path: Path) -> None:
+    with_reference(tmp_path)
+    text = add_after(
+        MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: re_referals_percent}"
+    )
+    assert check(tmp_path, text) == [
+        (line_of(text, "re_referals_percent"), "unknown-benchmark-statistic")
+    ]
+    text = add_after(
+        MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: referrals_per_10000}"
+    )
+    assert check(tmp_path, text) == [(line_of(text, "referrals_per_10000"), "benchmark-unit")]
+    text = add_after(
+        MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: re_referrals_percent}"
+    )
+    assert check(tmp_path, text) == []
+
+
+def test_a_benchmark_needs_published_data_in_reference(tmp_path: Path) -> None:
+    text = add_after(
+        MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: re_referrals_percent}"
+    )
+    assert check(tmp_path, text) == [(line_of(text, "re_referrals_percent"), "benchmark-no-data")]
+    # An authority the published file has no figure for, in the latest year, is named.
+    with_reference(tmp_path)
+    other = text.replace("code: E06000001", "code: E06000099")
+    path = tmp_path / "indicators.yaml"
+    path.write_text(other)
+    (issue,) = [i for i in load_catalogue(path).report.errors if i.code == "benchmark-no-data"]
+    assert "year to 31 March 2025, the latest year published, has no figure for Hartlepool" in (
+        issue.message
+    )
+
+
+def test_a_snapshot_is_not_pooled_over_twelve_months(tmp_path: Path) -> None:
+    with_reference(tmp_path)
+    text = MINIMAL.replace("record_level: true", "record_level: true\n    snapshot: true")
+    text = add_after(
+        text,
+        "polarity: higher_is_better",
+        "benchmark: {statistic: re_referrals_percent, local: last_12_months}",
+    )
+    assert check(tmp_path, text) == [(line_of(text, "local: last_12_months"), "benchmark-local")]
+
+
+def test_a_benchmarks_breakdown_names_the_measures_own(tmp_path: Path) -> None:
+    with_reference(tmp_path)
+    text = add_after(MINIMAL, "polarity: higher_is_better",
+                     "benchmark: {statistic: re_referrals_percent, breakdown: {sector: Police}}")  # fmt: skip
+    assert check(tmp_path, text) == [(line_of(text, "breakdown: {sector"), "benchmark-breakdown")]
+
+
+def test_check_says_which_year_each_benchmark_uses() -> None:
+    from tees_dataset.catalogue.rules import benchmark_years
+
+    loaded = load_catalogue(ROOT / "indicators.yaml")
+    assert loaded.catalogue is not None
+    lines = {line.split(" ", 1)[0]: line for line in benchmark_years(loaded.catalogue, loaded.path)}
+    # DfE's children in need 2025 is the year to 31 March 2025: a pack uses it from 2025Q1.
+    assert lines["1.2.3"] == (
+        "1.2.3 benchmark re_referrals_percent: year to 31 March 2025 (published 2013 to 2025) "
+        "from 2025Q1 on; an earlier quarter uses the latest year ending by its end"
+    )
+    # The workforce at 30 September 2025: from 2025Q3.
+    assert "30 September 2025 (published 2017 to 2025) from 2025Q3 on" in lines["E1.1"]
+    assert set(lines) == {
+        "1.2.2",
+        "1.2.3",
+        "2.2.1",
+        "2.2.2",
+        "2.2.3",
+        "3.4.7",
+        "E1.1",
+        "E1.2",
+        "E1.3",
+    }
 
 
 def test_a_rate_needs_the_population_of_every_local_authority(tmp_path: Path) -> None:

@@ -20,10 +20,10 @@ def test_every_command_has_help_with_an_example() -> None:
         assert "Example:" in result.output, command
 
 
-def test_indicators_lists_all_48(tmp_path: Path) -> None:
+def test_indicators_lists_all_49(tmp_path: Path) -> None:
     result = runner.invoke(app, ["indicators", *CAT])
     assert result.exit_code == 0
-    assert len(result.output.strip().splitlines()) == 48
+    assert len(result.output.strip().splitlines()) == 49
     assert "E1.4" in result.output and "(proposed)" in result.output
 
 

@@ -240,6 +240,36 @@ class Target(Model):
     source: str = ""
 
 
+class Benchmark(Model):
+    """The national statistic an indicator is set beside, and how its local figure is made
+    comparable with it."""
+
+    statistic: Identifier = Field(
+        description="a statistic imported from DfE's publications with `tees-dataset reference "
+        "import`, e.g. referrals_per_10000 (`check` lists them)"
+    )
+    local: Literal["quarter", "last_12_months"] = Field(
+        default="quarter",
+        description="quarter: the quarter's figure as it is (a snapshot at the quarter's end is "
+        "set beside DfE's at 31 March or 30 September); last_12_months: the four quarters to "
+        "the quarter's end pooled (numerators and denominators added; a rate's count over the "
+        "quarter's population), beside DfE's figure for a year",
+    )
+    breakdown: dict[Identifier, str] = Field(
+        default_factory=dict,
+        description="the breakdown row whose figure is set beside it, column by value, e.g. "
+        "{sector: Children's social care}; `period` names the rolling row of a ratio with "
+        "rolling_quarters",
+    )
+    note: str = Field(default="", description="what still differs between the two figures")
+
+
+class NoBenchmark(Model):
+    """An indicator with no fair national equivalent, and why."""
+
+    none: str = Field(min_length=1, description="why there is no fair national equivalent")
+
+
 class Indicator(Model):
     """One indicator of the dataset: what it means, where it comes from, how it is computed."""
 
@@ -258,9 +288,11 @@ class Indicator(Model):
         default_factory=dict,
         description="area types the indicator has no meaning for, each with the reason",
     )
-    comparator: str | None = Field(
+    benchmark: Benchmark | NoBenchmark | None = Field(
         default=None,
-        description="the national measure in reference/comparators.csv to show beside it",
+        description="the national statistic set beside it (England, the North East, each "
+        "authority's statistical neighbours and its own published figure), or `none:` with the "
+        "reason there is no fair equivalent",
     )
     notes: str = ""
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
+from typing import Any
 
 from tees_dataset.catalogue.loader import LoadedYaml, Path_
 from tees_dataset.catalogue.models import (
@@ -480,7 +481,7 @@ def agency_coverage(ctx: Context) -> list[Issue]:
 
 
 def reference_data(ctx: Context) -> list[Issue]:
-    """Comparators and populations the catalogue relies on are in reference/ beside it."""
+    """The populations the catalogue's rates rely on are in reference/ beside it."""
     import csv
     from pathlib import Path
 
@@ -504,17 +505,190 @@ def reference_data(ctx: Context) -> list[Issue]:
                         "Add its ONS mid-year estimate (children aged 0 to 17) to population.csv.",
                     )
                 )
-    comparators = folder / "comparators.csv"
-    known: set[str] = set()
-    if comparators.is_file():
-        with comparators.open(newline="", encoding="utf-8") as handle:
-            known = {row.get("measure", "") for row in csv.DictReader(handle)}
-    for path, indicator in paths:
-        if indicator.comparator and indicator.comparator not in known:
-            issues.append(
-                _unknown(ctx, "comparator", indicator.comparator, (*path, "comparator"), known)
-            )
     return issues
+
+
+def benchmarks(ctx: Context) -> list[Issue]:
+    """Every indicator says whether it has a national benchmark; each benchmark names a known
+    statistic of its unit, a local figure the indicator gives, and data in reference/ for
+    England, the North East and each authority (its own figure and its neighbours')."""
+    from pathlib import Path
+
+    from tees_dataset.catalogue.models import Benchmark
+    from tees_dataset.compute.benchmarks import datasets_used
+    from tees_dataset.reference import load_benchmark_data
+
+    folder = Path(ctx.source.file).resolve().parent / "reference"
+    paths = list(_indicator_paths(ctx.catalogue))
+    datasets = datasets_used(ctx.catalogue)
+    data = load_benchmark_data(folder, datasets) if datasets else None
+    issues: list[Issue] = []
+    for path, indicator in paths:
+        benchmark = indicator.benchmark
+        if benchmark is None:
+            issues.append(
+                ctx.issue(
+                    "benchmark-unstated",
+                    f"{indicator.id} does not say whether it has a national benchmark",
+                    path,
+                    "Add `benchmark: {statistic: ...}` naming the DfE statistic it compares "
+                    "with, or `benchmark: {none: <why there is no fair national equivalent>}`.",
+                    Level.WARNING,
+                )
+            )
+        elif isinstance(benchmark, Benchmark):
+            issues += _benchmark_issues(ctx, indicator, benchmark, (*path, "benchmark"), data)
+    return issues
+
+
+def _benchmark_issues(
+    ctx: Context, indicator: Indicator, benchmark: Any, path: Path_, data: Any
+) -> list[Issue]:
+    from tees_dataset.compute.benchmarks import rolling_label
+    from tees_dataset.reference import STATISTICS
+
+    statistic = STATISTICS.get(benchmark.statistic)
+    if statistic is None:
+        return [_unknown(ctx, "benchmark statistic", benchmark.statistic, (*path, "statistic"),
+                         set(STATISTICS))]  # fmt: skip
+    issues: list[Issue] = []
+    if statistic.unit != indicator.unit:
+        issues.append(
+            ctx.issue(
+                "benchmark-unit",
+                f"{indicator.id} is a {indicator.unit} but the benchmark {statistic.id} is a "
+                f"{statistic.unit}: the two cannot be set side by side",
+                (*path, "statistic"),
+                "Name a statistic of the same unit, or `benchmark: {none: ...}`.",
+            )
+        )
+    spec = ctx.catalogue.return_spec(indicator.source)
+    measure = indicator.measure
+    if benchmark.local == "last_12_months":
+        reason = ""
+        if spec is not None and spec.snapshot:
+            reason = f"return '{spec.id}' is a snapshot at the quarter's end: use `local: quarter`"
+        elif isinstance(measure, RatioMeasure | MedianDaysMeasure):
+            reason = (
+                f"a {measure.kind} cannot be pooled over four quarters from the headlines; "
+                "for a ratio, use its `rolling_quarters` row (`breakdown: {period: ...}`)"
+            )
+        elif benchmark.breakdown:
+            reason = "only the headline is kept for earlier quarters: leave out `breakdown`"
+        if reason:
+            issues.append(ctx.issue("benchmark-local", f"{indicator.id}: {reason}",
+                                    (*path, "local"), "Change `local` or `breakdown`."))  # fmt: skip
+    if benchmark.breakdown:
+        label = rolling_label(indicator)
+        expected = list(measure.breakdown) if "period" not in benchmark.breakdown else (
+            ["period", *measure.breakdown] if label else []
+        )  # fmt: skip
+        if list(benchmark.breakdown) != expected:
+            shown = ", ".join(expected) if expected else "no breakdown"
+            issues.append(
+                ctx.issue(
+                    "benchmark-breakdown",
+                    f"{indicator.id}: the benchmark's breakdown names "
+                    f"{', '.join(benchmark.breakdown)}, but the indicator's rows are broken "
+                    f"down by {shown}",
+                    (*path, "breakdown"),
+                    "Give one value for each breakdown column, in the measure's order "
+                    + (f"(`period: {label}` first for the rolling rows)." if label else "."),
+                )
+            )
+        elif label and benchmark.breakdown.get("period", label) != label:
+            issues.append(
+                ctx.issue(
+                    "benchmark-breakdown",
+                    f"{indicator.id}: its rolling rows are '{label}', not "
+                    f"'{benchmark.breakdown['period']}'",
+                    (*path, "breakdown", "period"),
+                    f"Write `period: {label}`.",
+                )
+            )
+    if data is not None:
+        issues += _benchmark_data_issues(ctx, indicator, statistic, path, data)
+    return issues
+
+
+def _benchmark_data_issues(
+    ctx: Context, indicator: Indicator, statistic: Any, path: Path_, data: Any
+) -> list[Issue]:
+    """The statistic's figures are in reference/ for England, the North East and each of the
+    catalogue's authorities (and their neighbours) in the latest year published."""
+    from tees_dataset.compute.benchmarks import published, published_years
+    from tees_dataset.reference import NORTH_EAST
+
+    fix = (
+        "Import DfE's latest file with `tees-dataset reference import FILE` (README, "
+        "Reference data)."
+    )
+    years = published_years(data, statistic)
+    if not years:
+        return [
+            ctx.issue(
+                "benchmark-no-data",
+                f"{indicator.id}: no figure for England for {statistic.id} "
+                f"({statistic.title}) in reference/benchmarks/{statistic.dataset}.csv"
+                + (" or no ONS population for its rates" if statistic.per_10000 else ""),
+                (*path, "statistic"),
+                fix,
+            )
+        ]
+    year = years[-1]
+    gaps = []
+    if published(data, statistic, year, NORTH_EAST).value is None:
+        gaps.append("the North East")
+    for la in ctx.catalogue.local_authorities:
+        old = data.old_codes.get(la.code)
+        if old is None or (statistic.dataset, statistic.measure, year, old) not in data.figures:
+            gaps.append(f"{la.name} ({la.code})")
+        elif not data.neighbours.get(old):
+            gaps.append(f"{la.name}'s statistical neighbours (reference/neighbours.csv)")
+    if gaps:
+        return [
+            ctx.issue(
+                "benchmark-no-data",
+                f"{indicator.id}: {statistic.id} for {statistic.period(year)}, the latest "
+                f"year published, has no figure for {', '.join(gaps)}",
+                (*path, "statistic"),
+                fix,
+            )
+        ]
+    return []
+
+
+def benchmark_years(catalogue: Catalogue, catalogue_file: Any) -> list[str]:
+    """Which published year each benchmark uses, in words (for `check` to print): the
+    latest DfE year whose date is no later than the quarter's end."""
+    from pathlib import Path
+
+    from tees_dataset.catalogue.models import Benchmark
+    from tees_dataset.compute.benchmarks import datasets_used, published_years, statistic_of
+    from tees_dataset.quarter import Quarter
+    from tees_dataset.reference import load_benchmark_data
+
+    wanted = [i for _, _, i in catalogue.indicators() if isinstance(i.benchmark, Benchmark)]
+    folder = Path(catalogue_file).resolve().parent / "reference"
+    data = load_benchmark_data(folder, datasets_used(catalogue))
+    lines = []
+    for indicator in wanted:
+        mapped = statistic_of(indicator)
+        if mapped is None:
+            continue
+        _, statistic = mapped
+        years = published_years(data, statistic)
+        if not years:
+            lines.append(f"{indicator.id} benchmark {statistic.id}: no published figures")
+            continue
+        latest = years[-1]
+        first = Quarter.containing(statistic.reference_date(latest))
+        lines.append(
+            f"{indicator.id} benchmark {statistic.id}: {statistic.period(latest)} "
+            f"(published {years[0]} to {latest}) from {first} on; an earlier quarter uses the "
+            "latest year ending by its end"
+        )
+    return lines
 
 
 DEFAULT_RULES: tuple[RuleFn, ...] = (
@@ -524,6 +698,7 @@ DEFAULT_RULES: tuple[RuleFn, ...] = (
     return_rules,
     agency_coverage,
     reference_data,
+    benchmarks,
 )
 
 
