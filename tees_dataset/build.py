@@ -424,15 +424,6 @@ def compute_figures(
     return Figures(replace(current_returns, frames={}), current, trend, files)
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    import csv
-
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _build_into(
     catalogue: Catalogue,
     loaded: LoadedCatalogue,
@@ -456,9 +447,10 @@ def _build_into(
             log.warning("built from synthetic returns: every output is marked %s", SYNTHETIC_MARK)
         rows = figures.results.to_dicts()
         trend = figures.trend.to_dicts()
+        benchmarks = _benchmarks(catalogue, loaded, options, rows, trend)
         returns_summary = summary(catalogue, returns)
         contexts = _pack_contexts(
-            catalogue, loaded, options, figures, rows, trend, returns_summary, started
+            catalogue, loaded, options, figures, rows, trend, returns_summary, started, benchmarks
         )
         if synthetic:
             contexts = [replace(c, synthetic=SYNTHETIC_MARK) for c in contexts]
@@ -469,6 +461,7 @@ def _build_into(
                 write_validation_reports(catalogue, returns, staging)
             _write_results_csv(figures.results, staging / "results.csv")
             _write_results_csv(figures.trend, staging / "trend.csv")
+            _write_benchmarks_csv(benchmarks, staging / "benchmarks.csv")
             write_dataset_workbook(
                 catalogue,
                 rows,
@@ -502,6 +495,35 @@ def _build_into(
     return BuildOutcome(code, staging, outputs, missing, returns.issues, synthetic)
 
 
+def _benchmarks(
+    catalogue: Catalogue,
+    loaded: LoadedCatalogue,
+    options: BuildOptions,
+    rows: list[dict[str, Any]],
+    trend: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """benchmarks.csv's rows: the quarter's figures beside DfE's, from reference/."""
+    from tees_dataset.compute.benchmarks import benchmark_rows, datasets_used
+    from tees_dataset.reference import load_benchmark_data
+
+    data = load_benchmark_data(reference_dir(loaded), datasets_used(catalogue))
+    return benchmark_rows(catalogue, options.quarter, rows, trend, data)
+
+
+def _write_benchmarks_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    import csv
+
+    from tees_dataset.compute.benchmarks import BENCHMARK_COLUMNS
+
+    def shown(value: Any) -> Any:
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, BENCHMARK_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: shown(r[k]) for k in BENCHMARK_COLUMNS} for r in rows)
+
+
 def _pack_contexts(
     catalogue: Catalogue,
     loaded: LoadedCatalogue,
@@ -511,9 +533,16 @@ def _pack_contexts(
     trend: list[dict[str, Any]],
     returns_summary: list[dict[str, Any]],
     started: dt.datetime,
+    benchmarks: list[dict[str, Any]] | None = None,
 ) -> list[Any]:
     """What each partnership's pack shows."""
-    from tees_dataset.render.context import CompletenessRow, SourceFile, build_context
+    from tees_dataset.reference import read_sources
+    from tees_dataset.render.context import (
+        CompletenessRow,
+        ReferenceSource,
+        SourceFile,
+        build_context,
+    )
 
     agency_names = {a.id: a.name for a in catalogue.agencies}
     sources = [
@@ -526,7 +555,10 @@ def _pack_contexts(
         for f in figures.files
         if f.sha256
     ]
-    comparators = _read_csv(reference_dir(loaded) / "comparators.csv")
+    reference_sources = [
+        ReferenceSource(r["title"], r["file"], r["publication_year"], r["sha256"])
+        for r in read_sources(reference_dir(loaded))
+    ]
     contexts = []
     for partnership in catalogue.partnerships:
         completeness = [
@@ -545,8 +577,8 @@ def _pack_contexts(
         contexts.append(
             build_context(
                 catalogue, partnership, options.quarter, rows, completeness,
-                tool_version=__version__, produced=started, trend=trend, comparators=comparators,
-                sources=sources, published=options.publish,
+                tool_version=__version__, produced=started, trend=trend, benchmarks=benchmarks,
+                sources=sources, reference_sources=reference_sources, published=options.publish,
             )
         )  # fmt: skip
     return contexts

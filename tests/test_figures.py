@@ -1,5 +1,5 @@
 """Figures made from reference data and returns together: the child population imported from
-the published ONS estimates, and E1.1's rolling 12-month turnover beside DfE's comparators."""
+the published ONS estimates, and E1.1's rolling 12-month turnover beside DfE's benchmarks."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from typer.testing import CliRunner
 
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.compute import Inputs, QuarterData, indicator_results
+from tees_dataset.compute.benchmarks import benchmark_rows
 from tees_dataset.quarter import Quarter
 from tees_dataset.reference import (
     ReferenceFileError,
     import_ons_population,
+    load_benchmark_data,
     read_ons_population,
     reference_app,
 )
@@ -134,7 +136,7 @@ def test_the_reference_population_holds_every_year_2012_to_2024() -> None:
     assert by_key[("E92000001", 2024)] == 12183016
 
 
-# --- E1.1: the rolling 12-month turnover by sector, beside DfE's comparators.
+# --- E1.1: the rolling 12-month turnover by sector, beside DfE's benchmarks.
 
 Q = Quarter(2024, 3)
 CSC = "Children's social care"
@@ -228,35 +230,35 @@ def test_e11_twelve_months_are_missing_when_an_earlier_quarters_return_is(
     )
 
 
-COMPARATORS = [
-    {"measure": "social_work_turnover", "area": area, "period": period, "value": value,
-     "unit": "percent", "source": "DfE workforce"}
-    for area, period, value in
-    (("England", "2023", "15.9"), ("England", "2024", "13.9"), ("North East", "2024", "14.0"))
-]  # fmt: skip
-
-
-def comparators_shown(catalogue: Catalogue, results: list[dict[str, Any]]) -> str:
+def benchmarks_shown(catalogue: Catalogue, results: list[dict[str, Any]]) -> list[Any]:
+    """E1.1's benchmark rows in HSSCP's headline table, from the DfE workforce statistics in
+    reference/ (England 13.9% and the North East 14.0% at 30 September 2024)."""
     hsscp = next(p for p in catalogue.partnerships if p.id == "HSSCP")
+    data = load_benchmark_data(ROOT / "reference", {"csww_workforce"})
+    rows = benchmark_rows(catalogue, Q, results, [], data)
     context = build_context(
         catalogue, hsscp, Q, results, [], tool_version="t",
-        produced=dt.datetime(2024, 10, 5, tzinfo=dt.UTC), comparators=COMPARATORS,
+        produced=dt.datetime(2024, 10, 5, tzinfo=dt.UTC), benchmarks=rows,
     )  # fmt: skip
     views = [i for a in context.aims for o in a.objectives for i in o.indicators]
-    return next(v.comparators for v in views if v.id == "E1.1")
+    return next(v.benchmark_rows for v in views if v.id == "E1.1")
 
 
-def test_pack_sets_the_twelve_month_childrens_social_care_figure_beside_the_comparators(
+def test_pack_sets_the_twelve_month_childrens_social_care_figure_beside_the_benchmarks(
     catalogue: Catalogue,
 ) -> None:
     results = e11(catalogue).to_dicts()
-    assert comparators_shown(catalogue, results) == (
-        "Children's social care, 12 months to quarter end: Hartlepool 20.0%, "
-        "Stockton-on-Tees 10.0%, HSSCP 13.8%, Tees 13.8%; England 13.9% (2024); "
-        "North East 14.0% (2024). Source: DfE workforce."
+    shown = dict(benchmarks_shown(catalogue, results))
+    # Columns: Hartlepool, Stockton-on-Tees, HSSCP, Tees.
+    assert shown["Children's social care, 12 months to 2024Q3"] == [
+        "20.0%",
+        "10.0%",
+        "13.8%",
+        "13.8%",
+    ]
+    assert shown["England 2024"] == ["13.9%"] * 4
+    assert shown["North East 2024"] == ["14.0%"] * 4
+    missing = dict(
+        benchmarks_shown(catalogue, e11(catalogue, history_missing="stockton_csc").to_dicts())
     )
-    missing = e11(catalogue, history_missing="stockton_csc").to_dicts()
-    assert comparators_shown(catalogue, missing).startswith(
-        "Children's social care, 12 months to quarter end: Hartlepool 20.0%, "
-        "Stockton-on-Tees x, HSSCP x, Tees x; England 13.9% (2024)"
-    )
+    assert missing["Children's social care, 12 months to 2024Q3"] == ["20.0%", "x", "x", "x"]

@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from tees_dataset.catalogue.models import Indicator
-from tees_dataset.render.chart import LABEL_GAP, Series, _spread, describe, trend_svg
+from tees_dataset.render.chart import LABEL_GAP, Reference, Series, _spread, describe, trend_svg
 from tees_dataset.render.context import IndicatorView, _findings, _in_sentence, format_value
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -26,6 +26,30 @@ def test_chart_is_valid_svg_with_its_figures_as_the_title() -> None:
     # The gap for 2024Q2 breaks the HSSCP line: no segment joins Q1 to Q3 for it.
     paths = [p.get("d") for p in root.iter(f"{SVG}path") if p.get("fill") == "none"]
     assert len(paths) == 1  # only the unbroken Tees line is drawn as a path
+
+
+def test_reference_lines_cross_the_chart_at_their_values_and_are_described() -> None:
+    series = [Series("HSSCP", [("2024Q2", 10.0), ("2024Q3", 30.0)])]
+    references = [Reference("England 2024", 20.0, "year to 31 March 2024"),
+                  Reference("North East 2024", 40.0, "year to 31 March 2024")]  # fmt: skip
+    svg = trend_svg("1.2.3 Re-referrals", series, "percent", references)
+    root = ET.fromstring(svg)
+    across = [
+        e
+        for e in root.iter(f"{SVG}line")
+        if e.get("x1") == "34.0" and e.get("stroke-width") == "0.8"
+    ]
+    # Both lines span the plot, England's (20%) below the North East's (40%), which is the
+    # top of the scale (the chart's range takes in the reference lines).
+    assert len(across) == 2 and all(e.get("x2") == "228.0" for e in across)
+    england, north_east = (float(e.get("y1") or 0) for e in across)
+    assert england > north_east
+    assert root.find(f"{SVG}title").text == (  # type: ignore[union-attr]
+        "1.2.3 Re-referrals. HSSCP: 2024Q2 10.0%, 2024Q3 30.0%. Reference lines: England, year "
+        "to 31 March 2024, 20.0%; North East, year to 31 March 2024, 40.0%."
+    )
+    assert {"England 2024", "North East 2024"} <= {t.text for t in root.iter(f"{SVG}text")}
+    assert describe("t", series, "percent") == "t. HSSCP: 2024Q2 10.0%, 2024Q3 30.0%."
 
 
 def test_one_quarter_is_not_a_trend() -> None:

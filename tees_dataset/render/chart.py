@@ -17,6 +17,15 @@ class Series:
     points: list[tuple[str, float | None]]  # (quarter, value or None when not available)
 
 
+@dataclass(frozen=True)
+class Reference:
+    """A published figure drawn across the chart as a thin line (England, the North East)."""
+
+    label: str  # on the chart, e.g. "England 2024"
+    value: float
+    period: str  # in the text alternative, e.g. "year to 31 March 2024"
+
+
 # (stroke, width, dash, marker): the first series (the partnership) is the boldest. Every grey
 # keeps at least 5:1 contrast on white (WCAG 1.4.11 asks 3:1 for graphics).
 STYLES = (
@@ -35,7 +44,17 @@ def _fmt(value: float, unit: str) -> str:
     return f"{value:,.1f}"
 
 
+def _dashes(dash: str) -> str:
+    return f' stroke-dasharray="{dash}"' if dash else ""
+
+
 def _marker(kind: str, x: float, y: float, colour: str) -> str:
+    if kind.startswith("line:"):  # a reference line's key: a short stretch of its dash
+        dash = kind.removeprefix("line:")
+        return (
+            f'<line x1="{x - 4:.1f}" y1="{y:.1f}" x2="{x + 4:.1f}" y2="{y:.1f}" stroke="{colour}" '
+            f'stroke-width="0.8"{_dashes(dash)}/>'
+        )
     if kind == "circle":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.4" fill="{colour}"/>'
     if kind == "square":
@@ -45,20 +64,37 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     return f'<path d="M{x:.1f} {y - 2.8:.1f} L{x + 2.8:.1f} {y:.1f} L{x:.1f} {y + 2.8:.1f} L{x - 2.8:.1f} {y:.1f} Z" fill="white" stroke="{colour}"/>'
 
 
-def describe(title: str, series: list[Series], unit: str) -> str:
+# Reference lines: thinner and lighter than any series, with a dash none of them uses, and no
+# markers; labelled at the right with the series.
+REFERENCE_STYLES = (("#595959", 0.8, ""), ("#767676", 0.8, "2 2"))
+
+
+def describe(
+    title: str, series: list[Series], unit: str, references: list[Reference] | None = None
+) -> str:
     """The chart in words: its text alternative."""
     parts = []
     for s in series:
         values = [f"{q} {_fmt(v, unit)}" for q, v in s.points if v is not None]
         parts.append(f"{s.label}: {', '.join(values) if values else 'no figures'}")
-    return f"{title}. " + "; ".join(parts) + "."
+    text = f"{title}. " + "; ".join(parts) + "."
+    if references:
+        lines = "; ".join(
+            f"{r.label.rsplit(' ', 1)[0]}, {r.period}, {_fmt(r.value, unit)}" for r in references
+        )
+        text += f" Reference lines: {lines}."
+    return text
 
 
-def trend_svg(title: str, series: list[Series], unit: str) -> str:
-    """An SVG line chart of up to four series over the same quarters."""
+def trend_svg(
+    title: str, series: list[Series], unit: str, references: list[Reference] | None = None
+) -> str:
+    """An SVG line chart of up to four series over the same quarters, with published figures
+    (up to two) as reference lines across it."""
+    references = references or []
     quarters = [q for q, _ in series[0].points] if series else []
     values = [v for s in series for _, v in s.points if v is not None]
-    alt = describe(title, series, unit)
+    alt = describe(title, series, unit, references)
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {WIDTH:.0f} {HEIGHT:.0f}" '
         f'width="{WIDTH:.0f}" height="{HEIGHT:.0f}" class="trend"><title>{escape(alt)}</title>'
@@ -66,7 +102,10 @@ def trend_svg(title: str, series: list[Series], unit: str) -> str:
     if len(quarters) < 2 or not values:
         note = "Not enough quarters for a trend yet."
         return f'{head}<text x="{LEFT}" y="{HEIGHT / 2:.0f}" font-size="9">{note}</text></svg>'
-    low, high = min(values), max(values)
+    low, high = (
+        min(values + [r.value for r in references]),
+        max(values + [r.value for r in references]),
+    )
     if unit in ("percent", "count", "rate_per_10000", "days"):
         low = min(low, 0.0) if unit != "percent" or low < 20 else low
     if high == low:
@@ -93,6 +132,13 @@ def trend_svg(title: str, series: list[Series], unit: str) -> str:
                 f'<text x="{x(i):.1f}" y="{HEIGHT - 5}" font-size="6.5" text-anchor="middle">{escape(quarter[2:])}</text>'
             )
     labels: list[tuple[float, str, tuple[str, str]]] = []
+    for ref, (colour, width, dash) in zip(references, REFERENCE_STYLES, strict=False):
+        ry = y(ref.value)
+        body.append(
+            f'<line x1="{LEFT}" y1="{ry:.1f}" x2="{LEFT + plot_w}" y2="{ry:.1f}" stroke="{colour}" '
+            f'stroke-width="{width}"{_dashes(dash)}/>'
+        )
+        labels.append((ry, ref.label, (f"line:{dash}", colour)))
     for s, (colour, width, dash, marker) in zip(series, STYLES, strict=False):
         points = [(x(i), y(v)) for i, (_, v) in enumerate(s.points) if v is not None]
         segments: list[list[tuple[float, float]]] = [[]]

@@ -9,9 +9,9 @@ from typing import Any
 from markupsafe import Markup
 
 from tees_dataset.catalogue.explain import formula
-from tees_dataset.catalogue.models import Catalogue, Indicator, Partnership
+from tees_dataset.catalogue.models import Benchmark, Catalogue, Indicator, NoBenchmark, Partnership
 from tees_dataset.quarter import Quarter
-from tees_dataset.render.chart import Series, describe, trend_svg
+from tees_dataset.render.chart import Reference, Series, describe, trend_svg
 
 MARKING = "OFFICIAL-SENSITIVE"
 SYMBOLS = {"missing": "x", "not_applicable": "z", "suppressed": "c"}
@@ -79,10 +79,15 @@ class IndicatorView:
     figures: list[tuple[str, Cell]]
     breakdowns: list[BreakdownTable] = field(default_factory=list)
     target: TargetView | None = None
-    comparators: str = ""
     chart: Markup = field(default_factory=Markup)
     chart_alt: str = ""
     quality: list[str] = field(default_factory=list)
+    # National benchmarks: rows of the headline table (label, a cell per area), what they are,
+    # and what the chart's reference lines show; or why the indicator has none.
+    benchmark_rows: list[tuple[str, list[str]]] = field(default_factory=list)
+    benchmark_note: str = ""
+    chart_references: str = ""
+    no_benchmark: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,16 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class ReferenceSource:
+    """A published file the benchmarks or rates come from (reference/sources.csv)."""
+
+    title: str
+    file: str
+    publication_year: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class PackContext:
     partnership_id: str
     partnership_name: str
@@ -200,6 +215,10 @@ class PackContext:
     # The synthetic-data mark when any return read was made by `tees-dataset
     # sample`: then on every page, so that a sample pack can never pass for a real one.
     synthetic: str = ""
+    # benchmarks.csv's rows for this pack's areas (an overview can draw on them), and the
+    # published files they come from.
+    benchmarks: list[dict[str, Any]] = field(default_factory=list)
+    reference_sources: list[ReferenceSource] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -351,52 +370,108 @@ def _target(
     )
 
 
-# The comparators (DfE children's social work workforce, at 30 September) are of council
-# children's social workers over the 12 months to then: the local figure set beside them is the
-# same sector's rolling 12-month figure (breakdown `period|sector`), not the quarter's.
-COMPARABLE_BREAKDOWN = "period|sector"
-COMPARABLE_SECTOR = "Children's social care"
+_BENCHMARK_LABELS = {
+    "published": "Published",
+    "statistical_neighbours": "Neighbours",
+    "north_east": "North East",
+    "england": "England",
+}
 
 
-def _comparable(rows: list[dict[str, Any]], area_names: list[str]) -> str:
-    """The local figures comparable with the comparators, as 'label: area figure, ...'."""
-    found = {
-        r["area"]: r
-        for r in rows
-        if r["breakdown"] == COMPARABLE_BREAKDOWN
-        and r["breakdown_value"].split("|")[-1] == COMPARABLE_SECTOR
-    }
-    if not found:
-        return ""
-    period = next(iter(found.values()))["breakdown_value"].split("|")[0]
-    shown = ", ".join(f"{area} {_cell(found.get(area)).text}" for area in area_names)
-    return f"{COMPARABLE_SECTOR}, {period}: {shown}"
+@dataclass(frozen=True)
+class BenchmarkShown:
+    rows: list[tuple[str, list[str]]]
+    note: str
+    references: list[Reference]
+    caption: str
 
 
-def _comparators(
-    indicator: Indicator,
-    comparators: list[dict[str, Any]],
-    quarter: Quarter,
-    local_rows: list[dict[str, Any]] | None = None,
-    area_names: list[str] | None = None,
-) -> str:
-    if not indicator.comparator:
-        return ""
-    rows = [
-        r
-        for r in comparators
-        if r["measure"] == indicator.comparator and int(r["period"]) <= quarter.year
-    ]
-    latest: dict[str, dict[str, Any]] = {}
-    for row in sorted(rows, key=lambda r: int(r["period"])):
-        latest[row["area"]] = row
-    if not latest:
-        return ""
-    unit = "%" if indicator.unit == "percent" else ""
-    parts = [f"{area} {float(r['value']):.1f}{unit} ({r['period']})" for area, r in latest.items()]
-    local = _comparable(local_rows or [], area_names or [])
-    source = next(iter(latest.values()))["source"]
-    return f"{'; '.join([local, *parts] if local else parts)}. Source: {source}."
+def _benchmarks(
+    indicator: Indicator, rows: list[dict[str, Any]], area_names: list[str], quarter: Quarter
+) -> BenchmarkShown:
+    """The benchmark rows of an indicator's headline table, what they are, and the chart's
+    reference lines (England and the North East) where they are on the chart's scale."""
+    from tees_dataset.compute.benchmarks import KINDS, on_chart
+    from tees_dataset.reference import STATISTICS
+
+    benchmark = indicator.benchmark
+    if not isinstance(benchmark, Benchmark) or not rows or benchmark.statistic not in STATISTICS:
+        return BenchmarkShown([], "", [], "")
+    statistic = STATISTICS[benchmark.statistic]
+    unit = indicator.unit
+    first = rows[0]
+    year = first["year"]
+    short = str(year) if year else "(none)"
+    by_kind = {(r["area"], r["benchmark"]): r for r in rows}
+    local = {r["area"]: r for r in rows}
+    table: list[tuple[str, list[str]]] = []
+    if benchmark.local != "quarter" or benchmark.breakdown:
+        table.append((first["local_basis"], [
+            format_value(local[a]["local_value"], unit, local[a]["local_status"]) if a in local else ""
+            for a in area_names
+        ]))  # fmt: skip
+    for kind in KINDS:
+        cells = []
+        for area in area_names:
+            row = by_kind.get((area, kind))
+            status = "ok" if row is not None and row["status"] == "ok" else "missing"
+            cells.append("" if row is None else format_value(row["value"], unit, status))
+        if any(cells):
+            table.append((f"{_BENCHMARK_LABELS[kind]} {short}", cells))
+    when = (
+        f"{year}: DfE's figures for {'the ' if statistic.when == 'year_to_31_march' else ''}"
+        f"{first['period']}, the latest published for a date no "
+        f"later than the end of {quarter}"
+        if year
+        else f"no DfE figure is published for a date no later than the end of {quarter}"
+    )
+    parts = [f"{statistic.title}. {when}."]
+    if table and table[0][0] == first["local_basis"]:
+        parts.append(f"Set beside them: {first['local_basis']}.")
+    if any(kind == "published" for _, kind in by_kind):
+        parts.append(
+            "Published: the authority's own figure in DfE's statistics, from its statutory "
+            "return. Neighbours: the mean of the published figures of its ten statistical "
+            "neighbours (DfE's model)."
+        )
+    gaps = [
+        f"{r['benchmark_area']}: {r['note']}" for r in rows
+        if r["note"] and (r["status"] != "ok" or "left out" in r["note"])
+    ]  # fmt: skip
+    if gaps:
+        parts.append("; ".join(dict.fromkeys(gaps)) + ".")
+    if benchmark.note:
+        parts.append(benchmark.note)
+    parts.append(f"Source: {first['source']}.")
+    references: list[Reference] = []
+    caption = ""
+    if year and on_chart(indicator):
+        for kind in ("england", "north_east"):
+            row = next((r for r in rows if r["benchmark"] == kind and r["status"] == "ok"), None)
+            if row is not None:
+                references.append(
+                    Reference(f"{row['benchmark_area']} {year}", float(row["value"]), row["period"])
+                )
+        if references:
+            caption = (
+                " Thin grey lines without markers: "
+                + " and ".join(
+                    f"{r.label.rsplit(' ', 1)[0]} ({'solid' if n == 0 else 'dotted'})"
+                    for n, r in enumerate(references)
+                )
+                + f", {first['period']}."
+            )
+    elif year:
+        caption = (
+            " England's and the North East's figures are for 12 months, about four times a "
+            "quarter's: they are in the table, beside the 12-month figure, not on this chart."
+        )
+    return BenchmarkShown(table, " ".join(parts), references, caption)
+
+
+def _no_benchmark(indicator: Indicator) -> str:
+    benchmark = indicator.benchmark
+    return benchmark.none if isinstance(benchmark, NoBenchmark) else ""
 
 
 def _quality_notes(
@@ -441,8 +516,9 @@ def build_context(
     tool_version: str,
     produced: dt.datetime,
     trend: list[dict[str, Any]] | None = None,
-    comparators: list[dict[str, Any]] | None = None,
+    benchmarks: list[dict[str, Any]] | None = None,
     sources: list[SourceFile] | None = None,
+    reference_sources: list[ReferenceSource] | None = None,
     published: bool = False,
 ) -> PackContext:
     """Everything a pack shows, from the tidy results rows (no personal data can be in them)."""
@@ -457,6 +533,10 @@ def build_context(
             by_key[(row["indicator_id"], row["area"])] = row
         elif row["area"] in area_names:
             breakdowns.setdefault(row["indicator_id"], []).append(row)
+    benchmark_rows = [r for r in benchmarks or [] if r["area"] in area_names]
+    benchmarks_by_indicator: dict[str, list[dict[str, Any]]] = {}
+    for row in benchmark_rows:
+        benchmarks_by_indicator.setdefault(row["indicator_id"], []).append(row)
     trend_rows = trend or []
     quarters = sorted({r["quarter"] for r in trend_rows}) or [str(quarter)]
     trend_by_indicator: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
@@ -483,6 +563,9 @@ def build_context(
                     for area in area_names
                 }
                 target = _target(indicator, headline, series_trend, quarter, partnership.id)
+                shown = _benchmarks(
+                    indicator, benchmarks_by_indicator.get(indicator.id, []), area_names, quarter
+                )
                 view = IndicatorView(
                     id=indicator.id,
                     title=indicator.title,
@@ -496,12 +579,14 @@ def build_context(
                     breakdowns=_breakdown_tables(catalogue, indicator, area_names, partnership.id,
                                                  breakdowns.get(indicator.id, [])),
                     target=target,
-                    comparators=_comparators(indicator, comparators or [], quarter,
-                                             breakdowns.get(indicator.id, []), area_names),
                     # Safe markup: built from numbers and XML-escaped labels.
-                    chart=Markup(trend_svg(chart_title, series, indicator.unit)),
-                    chart_alt=describe(chart_title, series, indicator.unit),
+                    chart=Markup(trend_svg(chart_title, series, indicator.unit, shown.references)),
+                    chart_alt=describe(chart_title, series, indicator.unit, shown.references),
                     quality=_quality_notes(indicator, figures, notes),
+                    benchmark_rows=shown.rows,
+                    benchmark_note=shown.note,
+                    chart_references=shown.caption,
+                    no_benchmark=_no_benchmark(indicator),
                 )  # fmt: skip
                 views.append(view)
                 _findings(
@@ -544,6 +629,8 @@ def build_context(
             "gap": settings.notable_gap_points,
         },
         definitions=[(i.id, i.title, formula(i.measure)) for _, _, i in catalogue.indicators()],
+        benchmarks=benchmark_rows,
+        reference_sources=reference_sources or [],
     )
 
 
