@@ -1,18 +1,30 @@
-"""Validation reports: validation.json and validation.xlsx for the unit, a workbook per agency."""
+"""Validation reports: validation.json and validation.xlsx for the unit, a workbook per agency.
+
+Also the layout every workbook the tool writes shares (`write_table`, `title_block`): each list
+is an Excel table (a filter on every column; pivot tables and Power Query find it by name) with
+sized columns, long text wrapped, and the header frozen. A list with nothing in it is one line
+saying so, never a bare header.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.calendar import is_working_day
+from tees_dataset.catalogue.models import Agency, Catalogue
+from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue
 from tees_dataset.returns import QuarterReturns
 from tees_dataset.returns.workbook import append_row
@@ -20,6 +32,179 @@ from tees_dataset.returns.workbook import append_row
 DETAIL_COLUMNS = ("agency", "file", "sheet", "cell", "level", "code", "message", "fix", "value")
 # The agency's own feedback also names the record (its pseudonymous child reference).
 FEEDBACK_COLUMNS = (*DETAIL_COLUMNS, "record")
+# What the issue lists show above each column.
+COLUMN_TITLES = {"fix": "What to do", "record": "Record (child reference)"}
+
+NO_PROBLEMS = "No problems found."
+# Corrections asked for after the returns' due date are due this many working days after the
+# feedback is written (before it, by the due date itself).
+CORRECTION_WORKING_DAYS = 10
+
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+TITLE_FONT = Font(bold=True, size=14)
+TABLE_STYLE = "TableStyleLight9"
+DATE_FORMAT = "d mmm yyyy"
+COUNT_FORMAT = "#,##0"
+# Column widths, in characters: text longer than LONG_TEXT wraps in a column WRAP_WIDTH wide.
+MIN_WIDTH, LONG_TEXT, WRAP_WIDTH = 6, 40, 60
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTRED = Alignment(horizontal="center")
+# Points a line of 11-point text takes, and about how many characters of prose fit in a column
+# one unit wide (a unit is the width of a digit; letters are narrower on average).
+LINE_HEIGHT, PROSE = 15, 1.1
+
+
+def _shown_length(value: Any, number_format: str) -> int:
+    """About how many characters a cell shows."""
+    if value is None:
+        return 0
+    if isinstance(value, dt.date):
+        return 11
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int | float):
+        decimals = 1 if ".0" in number_format else 0
+        return len(f"{value:,.{decimals}f}") + (1 if "%" in number_format else 0)
+    if isinstance(value, str) and value.startswith("="):
+        return 8
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column holding `width` characters a line
+    (words kept whole where they fit, as spreadsheets wrap them)."""
+    lines = 0
+    for paragraph in text.splitlines() or [""]:
+        lines, used = lines + 1, 0.0
+        for word in paragraph.split():
+            need = float(len(word) + (1 if used else 0))
+            if used and used + need > width:
+                lines, used, need = lines + 1, 0.0, len(word)
+            while need > width:
+                lines, need = lines + 1, need - width
+            used += need
+    return lines
+
+
+def size_columns(ws: Worksheet, header_row: int, last_row: int) -> None:
+    """Widths from what each column of a table shows (a header's words may wrap), never
+    narrower than a width already set (by the caller, or for a table above); a column holding
+    long text is wrapped. Rows are made tall enough for their wrapped text: a spreadsheet does
+    not always work that out when it opens a file."""
+    lines: dict[int, int] = {}
+    for cells in ws.iter_cols(min_row=header_row, max_row=last_row):
+        header, body = cells[0], cells[1:]
+        letter = get_column_letter(header.column)
+        known = ws.column_dimensions.get(letter)  # .get: [] would create one
+        floor = known.width if known is not None else 0
+        longest = max((_shown_length(c.value, c.number_format) for c in body), default=0)
+        words = max((len(w) for w in str(header.value or "").split()), default=0)
+        wrap = longest > max(LONG_TEXT, floor)
+        width = max(floor, WRAP_WIDTH if wrap else max(MIN_WIDTH, longest, words) + 2)
+        ws.column_dimensions[letter].width = width
+        if wrap:
+            for cell in body:
+                cell.alignment = WRAP
+        for cell in (header, *body) if wrap or floor else (header,):
+            per_line = width - 1 if cell is header else width * PROSE
+            if isinstance(cell.value, str) and len(cell.value) > per_line:
+                lines[cell.row] = max(lines.get(cell.row, 1), _lines(cell.value, per_line))
+    for row, count in lines.items():
+        if count > 1:
+            ws.row_dimensions[row].height = LINE_HEIGHT * count
+
+
+def table_name(text: str) -> str:
+    """A valid Excel table name: letters, digits and underscores, starting with a letter and
+    never readable as a cell reference (hence the prefix)."""
+    return "t_" + "".join(ch if ch.isalnum() else "_" for ch in text)
+
+
+def title_block(ws: Worksheet, lines: Sequence[str]) -> None:
+    """Lines at the top of a sheet, the first as its heading (see `fit_title_block`)."""
+    for n, line in enumerate(lines):
+        append_row(ws, [line])
+        if n == 0:
+            ws.cell(row=ws.max_row, column=1).font = TITLE_FONT
+
+
+def fit_title_block(ws: Worksheet, rows: int, columns: int) -> None:
+    """Once the table below is sized: each of the first `rows` lines that is wider than the
+    table's `columns` columns is merged across them and wrapped, its row tall enough."""
+    width = sum(
+        ws.column_dimensions[get_column_letter(c)].width or 13 for c in range(1, columns + 1)
+    )
+    for row in range(1, rows + 1):
+        cell = ws.cell(row=row, column=1)
+        text, scale = str(cell.value or ""), float(cell.font.sz or 11) / 11
+        per_line = width * PROSE / scale
+        if columns > 1 and len(text) > per_line:
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+            cell.alignment = WRAP
+            ws.row_dimensions[row].height = _lines(text, per_line) * LINE_HEIGHT * scale
+
+
+def _is_empty(ws: Worksheet) -> bool:
+    """Nothing written yet (openpyxl keeps the cells it holds in `_cells`)."""
+    return not ws._cells
+
+
+def write_table(
+    ws: Worksheet,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    name: str,
+    empty: str = NO_PROBLEMS,
+    formats: Mapping[str, str] | None = None,
+    freeze: bool = True,
+    freeze_columns: int = 0,
+    style: Callable[[int, Sequence[Cell]], None] | None = None,
+) -> tuple[int, int]:
+    """The rows as an Excel table `name` below what the sheet already holds (after a blank
+    row), or the one line `empty` when there are none. Every value goes through `append_row`,
+    so no text, wherever it came from, can become a formula or hold a character a workbook
+    cannot. The header (and the first `freeze_columns` columns) stay in view and are printed
+    on every page, unless not `freeze` (a sheet of several tables). `formats` gives number
+    formats by column title; `style(n, cells)` is called with the cells of the nth row before
+    the columns are sized. Returns the header's row and the last row."""
+    if not _is_empty(ws):
+        ws.append([])
+    if not rows:
+        append_row(ws, [empty])
+        ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+        return ws.max_row, ws.max_row
+    append_row(ws, list(header))
+    top = ws.max_row
+    for cell in ws[top]:
+        cell.fill, cell.font, cell.alignment = HEADER_FILL, HEADER_FONT, WRAP
+    for row in rows:
+        append_row(ws, list(row))
+    last = ws.max_row
+    for column, title in enumerate(header, start=1):
+        number_format = (formats or {}).get(title)
+        if number_format:
+            for (cell,) in ws.iter_rows(
+                min_row=top + 1, max_row=last, min_col=column, max_col=column
+            ):
+                if isinstance(cell.value, int | float | dt.date):
+                    cell.number_format = number_format
+    if style is not None:
+        for n, cells in enumerate(ws.iter_rows(min_row=top + 1, max_row=last)):
+            style(n, cells)
+    ref = f"A{top}:{get_column_letter(len(header))}{last}"
+    table = Table(displayName=table_name(name), ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
+    ws.add_table(table)
+    if freeze:
+        ws.freeze_panes = f"{get_column_letter(freeze_columns + 1)}{top + 1}"
+        ws.print_title_rows = f"{top}:{top}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    size_columns(ws, top, last)
+    return top, last
 
 
 def _row(issue: Issue, *, include_personal: bool) -> list[Any]:
@@ -34,12 +219,29 @@ def _row(issue: Issue, *, include_personal: bool) -> list[Any]:
     return row
 
 
+def due_date(catalogue: Catalogue, quarter: Quarter) -> dt.date:
+    """When the quarter's returns are due: `due_days` after it ends."""
+    return quarter.end + dt.timedelta(days=catalogue.due_days)
+
+
+def corrections_due(due: dt.date, written: dt.date) -> dt.date:
+    """When corrections are due: by the returns' due date while it is ahead, otherwise
+    CORRECTION_WORKING_DAYS working days after the feedback is written."""
+    if written < due:
+        return due
+    day, left = written, CORRECTION_WORKING_DAYS
+    while left:
+        day += dt.timedelta(days=1)
+        left -= is_working_day(day)
+    return day
+
+
 def summary(catalogue: Catalogue, returns: QuarterReturns) -> list[dict[str, Any]]:
     """Per agency and return: received, rejected or missing, with error and warning counts."""
     counts: Counter[tuple[str | None, str | None, str]] = Counter(
         (i.agency, i.return_id, i.level.value) for i in returns.issues
     )
-    due = returns.quarter.end + dt.timedelta(days=catalogue.due_days)
+    due = due_date(catalogue, returns.quarter)
     files = {f.agency_id: f for f in returns.files if f.agency_id and f.received}
     out = []
     for (agency_id, return_id), status in returns.status.items():
@@ -77,79 +279,229 @@ def write_validation_json(catalogue: Catalogue, returns: QuarterReturns, path: P
     path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
 
 
-def _sheet(ws: Worksheet, header: tuple[str, ...], rows: list[list[Any]]) -> None:
-    """A header and rows; every value goes through `append_row`, so no text, wherever it came
-    from, can become a formula or hold a character a workbook cannot."""
-    append_row(ws, list(header))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_row(ws, row)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    for column, width in zip("ABCDEFGHI", (22, 28, 22, 8, 9, 12, 60, 60, 24), strict=False):
-        ws.column_dimensions[column].width = width
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def _late(row: Mapping[str, Any]) -> str:
+    """Yes or No for a return received; blank for one not received (its status says so)."""
+    return ("Yes" if row["late"] else "No") if row["received"] else ""
+
+
+def _return_row(row: Mapping[str, Any], *, agency: bool) -> list[Any]:
+    """A return's line; validation.xlsx also names the agency and shows its comment."""
+    due, received = _date(row["due"]), _date(row["received"])
+    shown = [row["return_title"], row["status"], due, received, _late(row)]
+    if agency:
+        return [row["agency_name"], *shown, row["comment"], row["errors"], row["warnings"]]
+    return [*shown, row["errors"], row["warnings"]]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _counts(issues: Sequence[Issue]) -> tuple[int, int]:
+    levels = Counter(i.level.value for i in issues)
+    return levels["error"], levels["warning"]
+
+
+def _titles(columns: Sequence[str]) -> list[str]:
+    return [COLUMN_TITLES.get(c, c.capitalize()) for c in columns]
+
+
+RETURN_FORMATS = {
+    "Due": DATE_FORMAT,
+    "Received": DATE_FORMAT,
+    "Errors": COUNT_FORMAT,
+    "Warnings": COUNT_FORMAT,
+    "Count": COUNT_FORMAT,
+}
 
 
 def write_validation_xlsx(catalogue: Catalogue, returns: QuarterReturns, path: Path) -> None:
-    """A summary of returns, a count per rule, and every issue (no child references)."""
+    """The returns (due, received, late, comment, counts: as validation.json has them), a count
+    per rule, and every issue (no child references)."""
+    rows = summary(catalogue, returns)
+    quarter = returns.quarter
+    due = due_date(catalogue, quarter)
+    errors, warnings = _counts(returns.issues)
+    statuses = Counter(r["status"] for r in rows)
+    late = sum(1 for r in rows if r["late"])
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "Returns"
-    _sheet(
+    lines = [
+        f"Validation of the returns for {quarter} ({quarter.months_label})",
+        f"Returns were due by {due:%-d %B %Y}. Of {len(rows):,} returns: "
+        f"{statuses['received']:,} received ({late:,} late), {statuses['rejected']:,} "
+        f"rejected, {statuses['missing']:,} missing.",
+        f"{_plural(errors, 'error')} and {_plural(warnings, 'warning')}: each is listed on "
+        "the Issues sheet, and counted by rule on the Rules sheet."
+        if errors or warnings
+        else NO_PROBLEMS,
+    ]
+    title_block(ws, lines)
+    header = ["Agency", "Return", "Status", "Due", "Received", "Late", "Comment", "Errors",
+              "Warnings"]  # fmt: skip
+    top, last = write_table(
         ws,
-        ("agency", "return", "status", "errors", "warnings"),
-        [
-            [r["agency_name"], r["return_title"], r["status"], r["errors"], r["warnings"]]
-            for r in summary(catalogue, returns)
-        ],
+        header,
+        [_return_row(r, agency=True) for r in rows],
+        name="Returns",
+        empty="No returns are expected for this quarter.",
+        formats=RETURN_FORMATS,
+        freeze_columns=2,
     )
+    _mark_late(ws, top, last)
+    fit_title_block(ws, len(lines), len(header))
     rules = Counter((i.code, i.level.value, i.message) for i in returns.issues)
-    _sheet(
+    write_table(
         wb.create_sheet("Rules"),
-        ("code", "level", "description", "count"),
+        ["Code", "Level", "Description", "Count"],
         [[code, level, message, n] for (code, level, message), n in sorted(rules.items())],
+        name="Rules",
+        formats=RETURN_FORMATS,
     )
-    _sheet(
+    write_table(
         wb.create_sheet("Issues"),
-        DETAIL_COLUMNS,
+        _titles(DETAIL_COLUMNS),
         [_row(i, include_personal=False) for i in returns.issues],
+        name="Issues",
     )
     wb.save(path)
 
 
+def _mark_late(ws: Worksheet, header_row: int, last_row: int) -> None:
+    """The Late column centred, and a late return's Yes in bold red, so that it stands out."""
+    for column, cell in enumerate(ws[header_row], start=1):
+        if cell.value == "Late":
+            for (late,) in ws.iter_rows(
+                min_row=header_row + 1, max_row=last_row, min_col=column, max_col=column
+            ):
+                late.alignment = CENTRED
+                if late.value == "Yes":
+                    late.font = Font(bold=True, color="C00000")
+
+
+def _next_steps(
+    errors: int, warnings: int, missing: Sequence[str], due: dt.date, written: dt.date
+) -> tuple[str, str]:
+    """When corrections are due, and what the agency should do next."""
+    if not (errors or warnings or missing):
+        return "none needed.", "nothing. Your return was accepted as it was."
+    by = corrections_due(due, written)
+    when = f"{by:%A %-d %B %Y}"
+    steps = []
+    if missing:
+        steps.append(
+            f"Send your {' and '.join(missing)} return{'s' if len(missing) > 1 else ''}, made "
+            f"from the template, by {when}: until then its figures show as not available."
+        )
+    if errors:
+        steps.append(
+            f"Correct the {_plural(errors, 'error')} listed on the Issues sheet (each names the "
+            "file, sheet and cell, what is wrong and what to do) and send the corrected workbook "
+            f"by {when}. A sheet with an error is left out of the figures until it is corrected."
+        )
+    if warnings:
+        steps.append(
+            f"Check the {_plural(warnings, 'warning')} on the Issues sheet: where a figure is "
+            "wrong, correct it"
+            + (" in the same workbook." if errors else f" and send the workbook again by {when}.")
+            + " A warning does not stop your figures being used."
+        )
+    return f"{by:%-d %B %Y}.", " ".join(steps)
+
+
 def write_agency_feedback(
-    catalogue: Catalogue, returns: QuarterReturns, folder: Path
+    catalogue: Catalogue,
+    returns: QuarterReturns,
+    folder: Path,
+    *,
+    written: dt.date | None = None,
 ) -> list[Path]:
-    """One workbook per agency with only its own issues, values included, ready to send back."""
+    """One workbook per agency with only its own issues, values included, ready to send back.
+    It opens with what the agency needs: who and which quarter, how many problems, when
+    corrections are due (see `corrections_due`; `written` is the day the feedback is written,
+    today by default) and what to do next."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    quarter = returns.quarter
+    due = due_date(catalogue, quarter)
+    today = written or dt.date.today()
+    rows = summary(catalogue, returns)
+    written_paths = []
     for agency in catalogue.agencies:
+        expected = [r for r in rows if r["agency"] == agency.id]
+        if not expected:
+            continue
         own = [
             i for i in returns.issues if i.agency == agency.id or _file_of(returns, agency.id, i)
         ]
-        expected = [r for r in summary(catalogue, returns) if r["agency"] == agency.id]
-        if not expected:
-            continue
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.title = "Your returns"
-        _sheet(
-            ws,
-            ("return", "status", "errors", "warnings"),
-            [[r["return_title"], r["status"], r["errors"], r["warnings"]] for r in expected],
-        )
-        _sheet(
-            wb.create_sheet("Issues"),
-            FEEDBACK_COLUMNS,
-            [_row(i, include_personal=True) for i in own],
-        )
-        path = folder / f"{agency.id}-{returns.quarter}-feedback.xlsx"
-        wb.save(path)
-        written.append(path)
-    return written
+        path = folder / f"{agency.id}-{quarter}-feedback.xlsx"
+        _write_feedback(agency, quarter, due, today, expected, own, path)
+        written_paths.append(path)
+    return written_paths
+
+
+def _write_feedback(
+    agency: Agency,
+    quarter: Quarter,
+    due: dt.date,
+    today: dt.date,
+    expected: list[dict[str, Any]],
+    own: list[Issue],
+    path: Path,
+) -> None:
+    errors, warnings = _counts(own)
+    missing = [r["return_title"] for r in expected if r["status"] == "missing"]
+    by, steps = _next_steps(errors, warnings, missing, due, today)
+    header = ["Return", "Status", "Due", "Received", "Late", "Errors", "Warnings"]
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Your returns"
+    late = [r for r in expected if r["late"]]
+    lines = [
+        f"{agency.name}: feedback on your returns for {quarter}",
+        f"Quarter: {quarter}, {quarter.months_label} ({quarter.start:%-d %B %Y} to "
+        f"{quarter.end:%-d %B %Y}). Returns were due by {due:%-d %B %Y}.",
+        *(
+            [f"Received late: {', '.join(r['return_title'] for r in late)}, on "
+             f"{_date(late[0]['received']):%-d %B %Y}."]
+            if late
+            else []
+        ),
+        f"Problems found: {_plural(errors, 'error')} and {_plural(warnings, 'warning')}."
+        if errors or warnings
+        else "Problems found: none.",
+        f"Corrections due by: {by}",
+        f"What to do next: {steps}",
+    ]  # fmt: skip
+    title_block(ws, lines)
+    top, last = write_table(
+        ws,
+        header,
+        [_return_row(r, agency=False) for r in expected],
+        name="YourReturns",
+        formats=RETURN_FORMATS,
+        freeze_columns=1,
+    )
+    _mark_late(ws, top, last)
+    fit_title_block(ws, len(lines), len(header))
+    if missing:
+        accepted = f"No problems found in the returns received; not received: {', '.join(missing)}."
+    else:
+        accepted = f"{NO_PROBLEMS} Your return was accepted as it was: nothing to correct."
+    write_table(
+        wb.create_sheet("Issues"),
+        _titles(FEEDBACK_COLUMNS),
+        [_row(i, include_personal=True) for i in own],
+        name="YourIssues",
+        empty=accepted,
+    )
+    wb.save(path)
 
 
 def _file_of(returns: QuarterReturns, agency_id: str, issue: Issue) -> bool:
