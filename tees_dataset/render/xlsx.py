@@ -9,6 +9,8 @@ percentages (0 to 100) and rates to one decimal place, counts with thousands sep
 A percentage or rate worked out from the numerator and denominator in its own row is a live
 formula, saved with its value so that readers which do not calculate (Power Query, pandas) see
 the figure too.
+
+Over 400 lines: a writer per sheet, About's notes, and storing the formulas' values.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Also the layout every workbook the tool writes shares (`write_table`, `title_blo
 is an Excel table (a filter on every column; pivot tables and Power Query find it by name) with
 sized columns, long text wrapped, and the header frozen. A list with nothing in it is one line
 saying so, never a bare header.
+
+Over 400 lines because it holds that shared layout too; it would sit as well in
+returns/workbook.py beside the other helpers every workbook writer uses.
 """
 
 from __future__ import annotations
