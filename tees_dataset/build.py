@@ -397,11 +397,11 @@ def compute_figures(
         del read, returns
     del datas  # the rows are done with: only figures, issues and who sent what go further
     if options.publish:
-        from tees_dataset.compute.suppress import suppress
+        from tees_dataset.compute.suppress import suppress_quarters
 
+        # Together: the trend and the rolling figures relate one quarter's figures to another's.
         with stage("suppressing small numbers"):
-            groups = partnership_areas(catalogue)
-            results = {q: suppress(r, groups) for q, r in results.items()}
+            results = suppress_quarters(results, partnership_areas(catalogue), catalogue)
     assert current_returns is not None
     current = add_changes(
         results[options.quarter],

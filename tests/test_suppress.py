@@ -6,8 +6,9 @@ from typing import Any
 
 import polars as pl
 
+from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.compute import RESULT_COLUMNS
-from tees_dataset.compute.suppress import suppress
+from tees_dataset.compute.suppress import suppress, suppress_quarters
 
 PARTNERSHIPS = {
     "HSSCP": ["Hartlepool", "Stockton-on-Tees"],
@@ -29,13 +30,14 @@ def table(
     unit: str = "count",
     indicator: str = "X",
     breakdown: tuple[str, str] = ("", ""),
+    quarter: str = "2024Q3",
 ) -> list[dict[str, Any]]:
     rows = []
     for area, figure in values.items():
         num, den = figure if isinstance(figure, tuple) else (figure, None)
         value = None if num is None else (num if unit == "count" else round(100 * num / den, 1))
         rows.append({
-            "quarter": "2024Q3", "area": area, "area_code": "", "area_type": "", "indicator_id": indicator,
+            "quarter": quarter, "area": area, "area_code": "", "area_type": "", "indicator_id": indicator,
             "breakdown": breakdown[0], "breakdown_value": breakdown[1],
             "numerator": None if num is None else float(num), "denominator": None if den is None else float(den),
             "value": None if value is None else float(value), "unit": unit,
@@ -357,3 +359,204 @@ def test_relations_together_cannot_pin_a_cell_down() -> None:
         if n == 1
     }
     assert hidden(rows) == small | {"Hartlepool:Police|Education"}
+
+
+# Relations across quarters and between indicators: they need the catalogue.
+
+
+def hidden_together(rows: list[dict[str, Any]], catalogue: Catalogue | None) -> set[str]:
+    """`quarter indicator area[:breakdown value]` of every row suppressed, the quarters (each
+    row's `quarter`) suppressed together."""
+    schema = {
+        c: (pl.Float64 if c in ("numerator", "denominator", "value") else pl.String)
+        for c in RESULT_COLUMNS
+    }
+    quarters = sorted({r["quarter"] for r in rows})
+    frames = {
+        q: pl.DataFrame([r for r in rows if r["quarter"] == q], schema=schema) for q in quarters
+    }
+    out = suppress_quarters(frames, PARTNERSHIPS, catalogue)
+    assert list(out) == quarters
+    return {
+        f"{r['quarter']} {r['indicator_id']} {r['area']}"
+        + (f":{r['breakdown_value']}" if r["breakdown"] else "")
+        for frame in out.values()
+        for r in frame.to_dicts()
+        if r["status"] == "suppressed"
+    }
+
+
+TWELVE_MONTHS = "12 months to quarter end"
+
+
+def test_a_quarter_cannot_be_worked_out_from_the_12_month_turnover(catalogue: Catalogue) -> None:
+    # E1.1 in Hartlepool: 10, 12, 3 and 9 FTE leavers in the four quarters to 2024Q3; the
+    # 12-month figure is their sum, 34, over 2024Q3's 100 in post. 2024Q2's 3 is small, and
+    # 34 - 10 - 12 - 9 = 3: one more of them goes, the smallest (2024Q3's 9). Its 100 in post
+    # is still shown, beside the 12-month figure.
+    rows = []
+    for quarter, leavers, in_post in (
+        ("2023Q4", 10, 90),
+        ("2024Q1", 12, 95),
+        ("2024Q2", 3, 98),
+        ("2024Q3", 9, 100),
+    ):
+        rows += table({"Hartlepool": (leavers, in_post)}, "percent", "E1.1", quarter=quarter)
+    rows += table({"Hartlepool": (34, 100)}, "percent", "E1.1", ("period", TWELVE_MONTHS), "2024Q3")
+    assert hidden_together(rows, None) == {"2024Q2 E1.1 Hartlepool"}  # 3 = 34 - 10 - 12 - 9
+    assert hidden_together(rows, catalogue) == {"2024Q2 E1.1 Hartlepool", "2024Q3 E1.1 Hartlepool"}
+
+
+def test_a_quarter_by_sector_is_not_its_12_month_figure(catalogue: Catalogue) -> None:
+    # E1.1 in Hartlepool, 2024Q3 alone: police 3 leavers (small) and health 10, 13 in all; over
+    # the 12 months, police 20 and health 30 (50). The quarter's 13 less its health 10 gives the
+    # police 3, so the health goes; the 12-month figures are sums over other quarters too, and
+    # stay (the quarter's police figure is not the 12 months', nor its headline the sum of
+    # the 12 months' sectors).
+    rows = table({"Hartlepool": (13, 100)}, "percent", "E1.1")
+    rows += table({"Hartlepool": (50, 100)}, "percent", "E1.1", ("period", TWELVE_MONTHS))
+    for sector, quarter, year in (("Police", 3, 20), ("Health", 10, 30)):
+        rows += table({"Hartlepool": (quarter, 50)}, "percent", "E1.1", ("sector", sector))
+        rows += table(
+            {"Hartlepool": (year, 50)},
+            "percent",
+            "E1.1",
+            ("period|sector", f"{TWELVE_MONTHS}|{sector}"),
+        )
+    expected = {"2024Q3 E1.1 Hartlepool:Police", "2024Q3 E1.1 Hartlepool:Health"}
+    assert hidden_together(rows, None) == expected
+    assert hidden_together(rows, catalogue) == expected
+
+
+def test_12_month_figures_by_sector_a_quarter_apart(catalogue: Catalogue) -> None:
+    # E1.1 by sector in Hartlepool, 2023Q3 to 2024Q3, as a build computes it: breakdowns for
+    # 2024Q3, the quarter before and the year before; headlines only for 2023Q4 and 2024Q1;
+    # 12-month figures for 2024Q3 and 2024Q2. Police leavers 7, 4, 5, 6 and 2 (small, in
+    # 2024Q3), health 10 a quarter. 2024Q3's headline (12) less its health 10 would give the 2
+    # away: the 10 goes too. Across quarters, police over the 12 months to 2024Q3 (17) less
+    # those to 2024Q2 (22) is 2024Q3's police less 2023Q3's (7): 2. So one of the figures it
+    # is worked out from goes, the smallest: 2023Q3's police (7); then 2023Q3's headline (17)
+    # less its health would give that 7, so its health 10 goes as well (10 < 17).
+    police = {"2023Q3": 7, "2023Q4": 4, "2024Q1": 5, "2024Q2": 6, "2024Q3": 2}
+    rows = []
+    for quarter, leavers in police.items():
+        rows += table({"Hartlepool": (leavers + 10, 100)}, "percent", "E1.1", quarter=quarter)
+        if quarter in ("2023Q3", "2024Q2", "2024Q3"):
+            for sector, n in (("Police", leavers), ("Health", 10)):
+                rows += table(
+                    {"Hartlepool": (n, 50)}, "percent", "E1.1", ("sector", sector), quarter
+                )
+    for quarter in ("2024Q2", "2024Q3"):
+        spans = [q for q in police if q <= quarter][-4:]
+        rows += table(
+            {"Hartlepool": (sum(police[q] + 10 for q in spans), 100)},
+            "percent",
+            "E1.1",
+            ("period", TWELVE_MONTHS),
+            quarter,
+        )
+        for sector, n in (("Police", sum(police[q] for q in spans)), ("Health", 40)):
+            rows += table(
+                {"Hartlepool": (n, 50)},
+                "percent",
+                "E1.1",
+                ("period|sector", f"{TWELVE_MONTHS}|{sector}"),
+                quarter,
+            )
+    before = hidden_together(rows, None)
+    assert before == {"2024Q3 E1.1 Hartlepool:Police", "2024Q3 E1.1 Hartlepool:Health"}
+    assert hidden_together(rows, catalogue) == before | {
+        "2023Q3 E1.1 Hartlepool:Police",
+        "2023Q3 E1.1 Hartlepool:Health",
+    }
+
+
+def test_two_indicators_that_count_the_same_rows_hide_alike(catalogue: Catalogue) -> None:
+    # 4.2.2 and 4.2.3 both count every professional challenge: their headlines are the same
+    # figure. 4.2.3 by outcome: Stockton's 3 resolved are small; HSSCP's 11 resolved would
+    # give them away from Hartlepool's 8, which goes; Stockton's 10 less its 7 escalated too,
+    # which go (7 < 10), and so HSSCP's 7 escalated (beside Hartlepool's 0); Hartlepool's
+    # headline is its 8 resolved and 0 escalated, and goes; HSSCP's 11 resolved (18 less the
+    # hidden 7), and then Stockton's headline (18 less Hartlepool's hidden 8) go as well.
+    # 4.2.2 shows only headlines, none of them small; but they are 4.2.3's: Hartlepool's 8 and
+    # Stockton's 10 are hidden with them.
+    rows = table({"Hartlepool": 8, "Stockton-on-Tees": 10, "HSSCP": 18}, indicator="4.2.3")
+    for label, figures in (
+        ("Resolved - agreed with challenge", (8, 3, 11)),
+        ("Escalated", (0, 7, 7)),
+    ):
+        rows += table(
+            dict(zip(("Hartlepool", "Stockton-on-Tees", "HSSCP"), figures, strict=True)),
+            indicator="4.2.3",
+            breakdown=("outcome", label),
+        )
+    rows += table({"Hartlepool": 8, "Stockton-on-Tees": 10, "HSSCP": 18}, indicator="4.2.2")
+    by_outcome = {
+        "2024Q3 4.2.3 Stockton-on-Tees:Resolved - agreed with challenge",
+        "2024Q3 4.2.3 Hartlepool:Resolved - agreed with challenge",
+        "2024Q3 4.2.3 Stockton-on-Tees:Escalated",
+        "2024Q3 4.2.3 HSSCP:Escalated",
+        "2024Q3 4.2.3 Hartlepool",
+        "2024Q3 4.2.3 HSSCP:Resolved - agreed with challenge",
+        "2024Q3 4.2.3 Stockton-on-Tees",
+    }
+    assert hidden_together(rows, None) == by_outcome
+    assert hidden_together(rows, catalogue) == by_outcome | {
+        "2024Q3 4.2.2 Hartlepool",
+        "2024Q3 4.2.2 Stockton-on-Tees",
+    }
+
+
+def test_a_proportion_of_some_outcomes_is_hidden_with_them(catalogue: Catalogue) -> None:
+    # 3.2.3: Hartlepool's 40 strategy discussions by outcome: no further action 3 (small),
+    # S47 joint 8, S47 single agency 12, other 17. The smallest other, the 8 joint S47s, is
+    # hidden. 3.2.4, joint S47s (8) of all S47s (20), shows it: 3.2.4 is hidden too (and with
+    # it the 20, which with the 12 single-agency S47s would give the 8 away as well).
+    rows = table({"Hartlepool": 40}, indicator="3.2.3")
+    for label, n in (
+        ("No further action", 3),
+        ("S47 joint", 8),
+        ("S47 single agency", 12),
+        ("Other", 17),
+    ):
+        rows += table({"Hartlepool": n}, indicator="3.2.3", breakdown=("outcome", label))
+    rows += table({"Hartlepool": (8, 20)}, "percent", "3.2.4")
+    outcomes = {"2024Q3 3.2.3 Hartlepool:No further action", "2024Q3 3.2.3 Hartlepool:S47 joint"}
+    assert hidden_together(rows, None) == outcomes
+    assert hidden_together(rows, catalogue) == outcomes | {"2024Q3 3.2.4 Hartlepool"}
+
+
+def test_terms_that_add_up_relate_indicators(catalogue: Catalogue) -> None:
+    # Workforce in Hartlepool: 1 FTE leaver (small) of 30 in post (E1.1). E1.2's denominator,
+    # 6 vacancies plus 30 in post, less its numerator gives E1.1's 30 in post: E1.2 goes too.
+    rows = table({"Hartlepool": (1, 30)}, "percent", "E1.1")
+    rows += table({"Hartlepool": (6, 36)}, "percent", "E1.2")
+    assert hidden_together(rows, None) == {"2024Q3 E1.1 Hartlepool"}
+    assert hidden_together(rows, catalogue) == {"2024Q3 E1.1 Hartlepool", "2024Q3 E1.2 Hartlepool"}
+
+
+def test_a_filter_on_a_breakdown_column_picks_its_rows(catalogue: Catalogue) -> None:
+    # 4.2.4 counts the challenges resolved: 4.2.3's outcomes that begin "Resolved". Hartlepool's
+    # 30 challenges: resolved by agreement 4 (small), resolved not upheld 9, escalated 7, open
+    # 10. 4.2.3 alone hides the 7 (the smallest other). 4.2.4's 13 less the 9 would give the 4:
+    # the 9 goes (9 < 13). Then 30 - 10 - 13 would give the 7: the smallest figure it is worked
+    # out from, the open 10, goes too. 4.2.4's 13 stays: 4 and 9 are hidden, and so are 7 and
+    # 10 (17 together).
+    rows = table({"Hartlepool": 30}, indicator="4.2.3")
+    for label, n in (
+        ("Resolved - agreed with challenge", 4),
+        ("Resolved - challenge not upheld", 9),
+        ("Escalated", 7),
+        ("Open", 10),
+    ):
+        rows += table({"Hartlepool": n}, indicator="4.2.3", breakdown=("outcome", label))
+    rows += table({"Hartlepool": 13}, indicator="4.2.4")
+    outcomes = {
+        "2024Q3 4.2.3 Hartlepool:Resolved - agreed with challenge",
+        "2024Q3 4.2.3 Hartlepool:Escalated",
+    }
+    assert hidden_together(rows, None) == outcomes
+    assert hidden_together(rows, catalogue) == outcomes | {
+        "2024Q3 4.2.3 Hartlepool:Resolved - challenge not upheld",
+        "2024Q3 4.2.3 Hartlepool:Open",
+    }

@@ -10,8 +10,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.compute import RESULT_COLUMNS
-from tees_dataset.compute.suppress import suppress
+from tees_dataset.compute.suppress import suppress, suppress_quarters
 
 PARTNERSHIPS = {
     "HSSCP": ["Hartlepool", "Stockton-on-Tees"],
@@ -210,3 +211,144 @@ def test_nothing_suppressed_follows_from_the_relations_together(table: Table) ->
                 equations.append(equation)
         pinned = {m for m in _pinned(equations) if by_cell[m]["status"] == "suppressed"}
         assert not pinned, (field, pinned)
+
+
+# Several quarters of a rolling 12-month figure (E1.1 in the catalogue: four quarters, by
+# sector), shaped as a build computes them.
+
+QUARTERS = ["2023Q3", "2023Q4", "2024Q1", "2024Q2", "2024Q3"]
+ROLLING_QUARTERS = 4
+LABEL = "12 months to quarter end"
+Figure = tuple[str, str, str, str, str]  # quarter, area, breakdown, value, field
+
+
+@dataclass(frozen=True)
+class Turnover:
+    """Rows of several quarters, and the figures their rows show: what a reader can see."""
+
+    rows: dict[str, list[dict[str, Any]]]  # quarter -> its rows
+    relations: list[tuple[Figure, list[Figure]]]  # a total and its parts
+
+
+def _turnover_row(
+    quarter: str, area: str, cell: Cell, numerator: int, denominator: int, known: bool
+) -> dict[str, Any]:
+    row = _row(area, cell, "percent", numerator, denominator, known)
+    return row | {"quarter": quarter, "indicator_id": "E1.1"}
+
+
+@st.composite
+def turnover(draw: st.DrawFn) -> Turnover:
+    sectors = ["Police", "Health", "Children's social care"][: draw(st.integers(1, 3))]
+    current = QUARTERS[-1]
+    # The build's detail: breakdowns and rolling rows for the quarter, the one before and the
+    # year before (here the year before is too early for a rolling row of its own).
+    detailed = {QUARTERS[0], QUARTERS[-2], current}
+    rolling = [q for q in (QUARTERS[-2], current) if draw(st.booleans()) or q == current]
+    small = st.integers(0, 8) | st.integers(0, 40)
+    leaf: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for q in QUARTERS:
+        for la in AUTHORITIES:
+            for sector in sectors:
+                denominator = draw(small)
+                leaf[(q, la, sector)] = (draw(st.integers(0, denominator)), denominator)
+    missing = {(q, la) for q in QUARTERS for la in AUTHORITIES if draw(st.integers(0, 15)) == 0}
+
+    def spans(q: str) -> list[str]:
+        return QUARTERS[QUARTERS.index(q) - ROLLING_QUARTERS + 1 : QUARTERS.index(q) + 1]
+
+    rows: dict[str, list[dict[str, Any]]] = {q: [] for q in QUARTERS}
+    for q in QUARTERS:
+        for area in AREAS:
+            complete = not any((q, la) in missing for la in MEMBERS[area])
+            figures = [leaf[(q, la, s)] for la in MEMBERS[area] for s in sectors]
+            total = (sum(n for n, _ in figures), sum(d for _, d in figures))
+            rows[q].append(_turnover_row(q, area, HEADLINE, *total, complete))
+            for sector in sectors if q in detailed and complete else []:
+                figures = [leaf[(q, la, sector)] for la in MEMBERS[area]]
+                cell = ("sector", sector)
+                numerator, denominator = sum(n for n, _ in figures), sum(d for _, d in figures)
+                rows[q].append(_turnover_row(q, area, cell, numerator, denominator, True))
+            if q not in rolling:
+                continue
+            complete = not any((p, la) in missing for p in spans(q) for la in MEMBERS[area])
+            numerator = sum(leaf[(p, la, s)][0] for p in spans(q) for la in MEMBERS[area] for s in sectors)  # fmt: skip
+            rows[q].append(_turnover_row(q, area, ("period", LABEL), numerator, total[1], complete))
+            for sector in sectors:
+                numerator = sum(leaf[(p, la, sector)][0] for p in spans(q) for la in MEMBERS[area])
+                denominator = sum(leaf[(q, la, sector)][1] for la in MEMBERS[area])
+                cell = ("period|sector", f"{LABEL}|{sector}")
+                rows[q].append(_turnover_row(q, area, cell, numerator, denominator, complete))
+
+    relations: list[tuple[Figure, list[Figure]]] = []
+    cells = [HEADLINE, *(("sector", s) for s in sectors)]
+    for q in QUARTERS:
+        for cell in cells:
+            for field in ("numerator", "denominator"):
+                for partnership, las in PARTNERSHIPS.items():
+                    relations.append(((q, partnership, *cell, field), [(q, la, *cell, field) for la in las]))  # fmt: skip
+                relations.append(((q, "Tees", *cell, field), [(q, p, *cell, field) for p in PARTNERSHIPS]))  # fmt: skip
+                relations.append(((q, "Tees", *cell, field), [(q, la, *cell, field) for la in AUTHORITIES]))  # fmt: skip
+        for area in AREAS:
+            for field in ("numerator", "denominator"):  # published or not, sectors add up
+                relations.append(((q, area, *HEADLINE, field), [(q, area, *c, field) for c in cells[1:]]))  # fmt: skip
+    for q in rolling:
+        for area in AREAS:
+            period = (q, area, "period", LABEL, "numerator")
+            relations.append((period, [(p, area, *HEADLINE, "numerator") for p in spans(q)]))
+            by_sector = [(q, area, "period|sector", f"{LABEL}|{s}", "numerator") for s in sectors]
+            relations.append((period, by_sector))
+            for sector, figure in zip(sectors, by_sector, strict=True):
+                relations.append((figure, [(p, area, "sector", sector, "numerator") for p in spans(q)]))  # fmt: skip
+        for partnership, las in PARTNERSHIPS.items():
+            for cell in [("period", LABEL), *(("period|sector", f"{LABEL}|{s}") for s in sectors)]:
+                relations.append(((q, partnership, *cell, "numerator"), [(q, la, *cell, "numerator") for la in las]))  # fmt: skip
+    return Turnover(rows, relations)
+
+
+def _figures(out: dict[str, list[dict[str, Any]]]) -> tuple[dict[Figure, float], set[Figure]]:
+    """The figures shown, and those suppressed (and nowhere shown). A rolling row shows its
+    quarter's denominator: the headline's, or the sector row's."""
+    shown: dict[Figure, float] = {}
+    suppressed: set[Figure] = set()
+    for q, rows in out.items():
+        for r in rows:
+            cell = (r["breakdown"], r["breakdown_value"])
+            for field in ("numerator", "denominator"):
+                if field == "denominator" and cell[0] == "period":
+                    cell = HEADLINE
+                elif field == "denominator" and cell[0] == "period|sector":
+                    cell = ("sector", cell[1].partition("|")[2])
+                figure = (q, r["area"], *cell, field)
+                if r["status"] == "suppressed":
+                    suppressed.add(figure)
+                elif r[field] is not None:
+                    shown[figure] = r[field]
+    return shown, suppressed - set(shown)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(turnover())
+def test_no_quarter_can_be_worked_out_from_the_others(catalogue: Catalogue, data: Turnover) -> None:
+    frames = {q: pl.DataFrame(rows, schema=SCHEMA) for q, rows in data.rows.items()}
+    out = {q: f.to_dicts() for q, f in suppress_quarters(frames, PARTNERSHIPS, catalogue).items()}
+    for q, rows in data.rows.items():
+        assert len(out[q]) == len(rows)
+        for before, after in zip(rows, out[q], strict=True):
+            if _primary(before):
+                assert after["status"] == "suppressed", before
+            if after["status"] != "suppressed":
+                assert after == before
+    shown, suppressed = _figures(out)
+    equations = []
+    for total, parts in data.relations:
+        unknown = [m for m in (total, *parts) if m not in shown]
+        assert not (len(unknown) == 1 and unknown[0] in suppressed), (total, parts, unknown)
+        equation: dict[Any, int] = {}
+        for member, coefficient in [(total, 1), *((p, -1) for p in parts)]:
+            if member not in shown:
+                equation[member] = equation.get(member, 0) + coefficient
+        if equation:
+            equations.append(equation)
+    pinned = _pinned(equations) & suppressed
+    assert not pinned, pinned
