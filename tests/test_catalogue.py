@@ -265,7 +265,7 @@ def test_check_says_which_year_each_benchmark_uses() -> None:
     # DfE's children in need 2025 is the year to 31 March 2025: a pack uses it from 2025Q1.
     assert lines["1.2.3"] == (
         "1.2.3 benchmark re_referrals_percent: year to 31 March 2025 (published 2013 to 2025) "
-        "from 2025Q1 on; an earlier quarter uses the latest year ending by its end"
+        "from 2025Q1 on; an earlier quarter uses the latest year dated no later than its end"
     )
     # The workforce at 30 September 2025: from 2025Q3.
     assert "30 September 2025 (published 2017 to 2025) from 2025Q3 on" in lines["E1.1"]

@@ -686,7 +686,7 @@ def benchmark_years(catalogue: Catalogue, catalogue_file: Any) -> list[str]:
         lines.append(
             f"{indicator.id} benchmark {statistic.id}: {statistic.period(latest)} "
             f"(published {years[0]} to {latest}) from {first} on; an earlier quarter uses the "
-            "latest year ending by its end"
+            "latest year dated no later than its end"
         )
     return lines
 
