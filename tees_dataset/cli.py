@@ -261,6 +261,11 @@ def check(
         elif samples is not None:
             _fail(f"no sample returns folder {samples}")
     _print_report(report)
+    if loaded.catalogue is not None:
+        from tees_dataset.catalogue.rules import benchmark_years
+
+        for line in benchmark_years(loaded.catalogue, path):
+            typer.echo(line)
     errors, warnings = len(report.errors), len(report.warnings)
     typer.echo(f"{path}: {errors} error(s), {warnings} warning(s)")
     raise typer.Exit(USAGE if errors else 0)
