@@ -658,5 +658,20 @@ def _write_manifest(
         started=started,
         folders=options.folders,
         synthetic=synthetic,
-        extra={"kind": "published"} if options.publish else None,
+        extra={"reference": _reference_files(loaded)}
+        | ({"kind": "published"} if options.publish else {}),
     )
+
+
+def _reference_files(loaded: LoadedCatalogue) -> list[dict[str, str]]:
+    """Every reference file beside the catalogue (population, benchmarks), with its checksum."""
+    from tees_dataset.output import sha256_of
+
+    folder = reference_dir(loaded)
+    if not folder.is_dir():
+        return []
+    return [
+        {"path": str(p.relative_to(folder.parent)), "sha256": sha256_of(p)}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    ]

@@ -363,6 +363,7 @@ def test_a_build_from_samples_is_marked_synthetic_and_stderr_holds_only_the_json
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["synthetic"] is True and manifest["warning"] == SYNTHETIC_MARK
     assert manifest["folders"]["returns_from"] == "environment TEES_DATASET_RETURNS"
+    assert "reference/population.csv" in {r["path"] for r in manifest["reference"]}
     for pack in ("HSSCP-2024Q3.pdf", "STSCP-2024Q3.pdf"):
         pages = PdfReader(folder / pack).pages
         assert all(SYNTHETIC_MARK in " ".join(p.extract_text().split()) for p in pages), pack
