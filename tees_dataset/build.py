@@ -107,6 +107,10 @@ def check_inputs(returns_dir: Path, out_dir: Path, quarter: Quarter) -> None:
             "quarter's returns inside it (nothing was written)",
             ExitCode.USAGE,
         )
+    if folder.exists() and not folder.is_dir():
+        raise BuildError(
+            f"{folder} is a file, not a folder of returns (nothing was written)", ExitCode.USAGE
+        )
     found, _ = discover(folder)
     if not found:
         raise BuildError(
@@ -145,6 +149,7 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
                     + "; ".join(outcome.missing),
                     ExitCode.INCOMPLETE,
                 )
+            _no_samples_over_real(final, outcome.synthetic)
             swap_into_place(staging, final)
         finally:
             discard(staging)
@@ -167,6 +172,18 @@ def write_validation_reports(catalogue: Catalogue, returns: Any, folder: Path) -
     write_validation_json(catalogue, returns, folder / "validation.json")
     write_validation_xlsx(catalogue, returns, folder / "validation.xlsx")
     write_agency_feedback(catalogue, returns, folder / "feedback")
+
+
+def _no_samples_over_real(final: Path, synthetic: bool) -> None:
+    """A pack built from synthetic returns never replaces one built from real returns."""
+    previous = read_manifest(final) if final.is_dir() else None
+    if synthetic and previous is not None and previous.get("synthetic") is False:
+        raise BuildError(
+            f"{final} holds outputs built from real returns, and this build read synthetic "
+            "(sample) returns: it would replace them. Check --returns, or choose another --out "
+            "(nothing was replaced)",
+            ExitCode.USAGE,
+        )
 
 
 VALIDATION_OUTPUTS = ("validation.json", "validation.xlsx", "feedback")
@@ -200,11 +217,12 @@ def run_validate(
         recover(out_dir, name)
         check_replaceable(final)
         returns = load_quarter(catalogue, quarter, returns_dir)
+        _found_some(returns)
         staging = new_staging(out_dir, name)
         try:
             previous = read_manifest(final) if final.is_dir() else None
             if previous is not None:
-                _link_tree(final, staging, skip=(*VALIDATION_OUTPUTS, "manifest.json"))
+                _link_files(final, staging, previous["outputs"], skip=VALIDATION_OUTPUTS)
             write_validation_reports(catalogue, returns, staging)
             inputs = _inputs(returns.files)
             validation = {
@@ -229,16 +247,17 @@ def run_validate(
     return returns, final
 
 
-def _link_tree(source: Path, target: Path, skip: tuple[str, ...]) -> None:
-    """Hard-link (or copy, across file systems) every file of `source` into `target`."""
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if relative.parts[0] in skip or path.is_symlink():
+def _link_files(source: Path, target: Path, names: dict[str, Any], skip: tuple[str, ...]) -> None:
+    """Hard-link (or copy, across file systems) into `target` the files of `source` that its
+    manifest lists, except those under `skip`: never anything else that is there."""
+    for name in sorted(names):
+        relative = Path(name)
+        path = source / relative
+        if relative.parts[0] in skip or ".." in relative.parts or relative.is_absolute():
+            continue
+        if path.is_symlink() or not path.is_file():
             continue
         destination = target / relative
-        if path.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
         destination.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(path, destination)
@@ -442,6 +461,7 @@ def _build_into(
     try:
         figures = compute_figures(catalogue, loaded, options)
         returns = figures.returns
+        _found_some(returns)
         synthetic = any(getattr(f, "synthetic", False) for f in figures.files)
         if synthetic:
             log.warning("built from synthetic returns: every output is marked %s", SYNTHETIC_MARK)
@@ -524,6 +544,21 @@ def _write_benchmarks_csv(rows: list[dict[str, Any]], path: Path) -> None:
         writer.writerows({k: shown(r[k]) for k in BENCHMARK_COLUMNS} for r in rows)
 
 
+def _found_some(returns: Any) -> None:
+    """No return identified for the quarter (only other quarters' files, or unidentifiable
+    ones): like an empty folder, nothing is written and the previous outputs stay (exit 5)."""
+    if any(status != "missing" for status in returns.status.values()):
+        return
+    for issue in returns.issues:
+        log.warning("%s", issue)
+    raise BuildError(
+        f"no return for {returns.quarter} was found among the files in {returns.folder} "
+        f"({len(returns.files)} looked at; see the warnings above): nothing was written and "
+        "the previous outputs are as they were",
+        ExitCode.NO_RETURNS,
+    )
+
+
 def _pack_contexts(
     catalogue: Catalogue,
     loaded: LoadedCatalogue,
@@ -548,11 +583,12 @@ def _pack_contexts(
     sources = [
         SourceFile(
             f.path.parent.name,
-            f.path.name,
+            "" if options.publish else f.path.name,
             agency_names.get(f.agency_id or "", "unidentified"),
             f.sha256,
         )
         for f in figures.files
+        # File names are the senders' own text: the published pack names agencies only.
         if f.sha256
     ]
     reference_sources = [
@@ -569,7 +605,7 @@ def _pack_contexts(
                 r["errors"],
                 r["received"],
                 r["late"],
-                r["comment"],
+                "" if options.publish else r["comment"],  # an agency's free text stays internal
             )
             for r in returns_summary
             if _agency_serves(catalogue, r["agency"], partnership.local_authorities)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import sys
@@ -76,13 +77,28 @@ WaitOpt = Annotated[
 
 
 def _say_error(message: str, code: int) -> None:
-    """An error, as one line in the log's own format (plain, JSON, or at a terminal)."""
+    """An error, as one line in the log's own format (plain, JSON, or at a terminal); paths
+    and names in it are shown with unprintable characters (a newline, say) escaped."""
     from tees_dataset.logs import configured
+    from tees_dataset.report import printable
 
+    message = printable(message)
     if configured():
         log.error("%s", message, extra={"event": "failed", "exit_code": code})
+    elif _json_requested():  # an error before the log was set up, in the format asked for
+        import json
+
+        line = {"level": "error", "message": message, "event": "failed", "exit_code": code}
+        typer.echo(json.dumps(line), err=True)
     else:
         typer.echo(f"Error: {message}", err=True)
+
+
+def _json_requested() -> bool:
+    args = sys.argv[1:]
+    return "--log-format=json" in args or any(
+        a == "--log-format" and b == "json" for a, b in itertools.pairwise(args)
+    )
 
 
 def _fail(message: str, code: int = USAGE) -> NoReturn:
@@ -158,6 +174,9 @@ def _folders(returns: Path | None, out: Path | None, catalogue: Path) -> tuple[P
     from tees_dataset.output import Folders
     from tees_dataset.settings import resolve_folder
 
+    for option, given in (("--returns", returns), ("--out", out)):
+        if given is not None and not str(given).strip():
+            _fail(f"{option} is empty: give a folder")
     try:
         returns_dir, returns_from = resolve_folder("returns", returns, catalogue)
         out_dir, out_from = resolve_folder("out", out, catalogue)
@@ -220,6 +239,10 @@ def _main(
         _fail(f"--log-format must be auto, plain or json, not '{log_format}'")
     from tees_dataset.logs import configure
 
+    if log_file is not None and (
+        log_file.is_dir() or (log_file.exists() and not log_file.is_file())
+    ):
+        _fail(f"--log-file {log_file} is not a file: give a file to append the log to")
     try:
         configure(verbose=verbose, fmt=log_format, log_file=log_file)  # type: ignore[arg-type]
     except OSError as exc:
@@ -509,12 +532,15 @@ def _latest_values(out: Path, indicator_id: str) -> list[str]:
     if not builds:
         return [f"Latest values: none yet (no build in {out}/)"]
     latest = builds[-1]
-    with latest.open(newline="", encoding="utf-8") as handle:
-        rows = [
-            r
-            for r in csv.DictReader(handle)
-            if r["indicator_id"] == indicator_id and not r["breakdown"]
-        ]
+    try:
+        with latest.open(newline="", encoding="utf-8") as handle:
+            rows = [
+                r
+                for r in csv.DictReader(handle)
+                if r["indicator_id"] == indicator_id and not r["breakdown"]
+            ]
+    except (OSError, UnicodeDecodeError, KeyError, csv.Error):
+        return [f"Latest values: {latest} is not a results.csv that tees-dataset wrote"]
     lines = [f"Latest values ({latest.parent.name}, from {latest}):"]
     for row in rows:
         shown = row["value"] or row["status"]
@@ -550,33 +576,43 @@ def schema(
 
 
 def main() -> None:
-    """The console script. SIGINT and SIGTERM are obeyed (exit 130 and 143, previous outputs
-    untouched), whatever the parent did with them. Once the command has finished (its outputs
-    written, closed and renamed into place, its logs flushed), the process ends at once:
-    tearing the interpreter down object by object after a build takes about half a second and
-    does nothing for the user."""
+    """The console script. SIGINT, SIGTERM and SIGHUP are obeyed (exit 130, 143, 129; previous
+    outputs untouched), whatever the parent did with them. Usage errors are one line, like every
+    other failure. Once the command has finished (its outputs written, closed and renamed into
+    place, its logs flushed), the process ends at once: tearing the interpreter down object by
+    object after a build takes about half a second and does nothing for the user."""
     from tees_dataset import signals
+    from tees_dataset.logs import log_failed
 
     signals.install()
     try:
-        app()
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except typer.TyperException as exc:  # a usage error: a bad option, a missing value
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        exit_code = getattr(exc, "exit_code", USAGE)
+        if message:  # (no command at all: the help has been shown)
+            _say_error(f"{message} (see tees-dataset --help)", exit_code)
+        code = exit_code
+    except typer.Abort:
+        code = ExitCode.INTERRUPTED
     except SystemExit as done:
-        code = done.code
-        if code is not None and not isinstance(code, int):
-            print(code, file=sys.stderr)
-            code = 1
-        pending = signals.pending()
-        if pending is not None and not code:
-            # The signal came while the new outputs were swapped into place: they are whole.
-            _say_error(f"stopped by signal {pending} after the new outputs were in place", 128)
-            code = 128 + pending
-        _leave(code or 0)
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
     except Interrupted as exc:  # before or after a command's own handling
         _say_error(f"stopped by {exc}: nothing was replaced", exc.code)
-        _leave(exc.code)
+        code = exc.code
     except Exception as exc:  # a fault outside any command's guard
         _say_error(f"tees-dataset failed ({describe(exc)}); please report it", ExitCode.FAILED)
-        _leave(ExitCode.FAILED)
+        code = ExitCode.FAILED
+    pending = signals.pending()
+    if pending is not None and not code:
+        # The signal came while the new outputs were swapped into place: they are whole.
+        _say_error(f"stopped by signal {pending} after the new outputs were in place", 128)
+        code = 128 + pending
+    if log_failed() and not code:
+        _say_error("the log file could not be written (disk full, or not writable)", 3)
+        code = ExitCode.FAILED
+    _leave(code)
 
 
 def _leave(code: int) -> NoReturn:

@@ -15,7 +15,22 @@ from typing import Any, Literal
 
 LogFormat = Literal["auto", "plain", "json"]
 log = logging.getLogger("tees_dataset")
-_STATE: dict[str, Any] = {"console": None, "configured": False, "stage": None}
+_STATE: dict[str, Any] = {"console": None, "configured": False, "stage": None, "failed": False}
+# A log that cannot be written (a full disk) is reported once, by the command's exit, not by a
+# traceback on standard error for every line.
+logging.raiseExceptions = False
+
+
+class _FileHandler(logging.FileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        _STATE["failed"] = True
+
+
+def log_failed() -> bool:
+    """Whether a line could not be written to the log file."""
+    return bool(_STATE["failed"])
+
+
 _PLAIN = "%(asctime)s %(levelname)s %(message)s"
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
@@ -65,7 +80,7 @@ def configure(
     root.addHandler(handler)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler = _FileHandler(log_file, encoding="utf-8")
         file_handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_PLAIN))
         file_handler.setLevel(logging.INFO)
         root.addHandler(file_handler)

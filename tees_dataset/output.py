@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,8 +82,11 @@ def _files_below(folder: Path) -> list[str]:
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
     """The folder's manifest, if it is one tees-dataset wrote; else None."""
+    path = folder / MANIFEST
+    if not _regular(path) or path.stat().st_size > 64 * 1024 * 1024:
+        return None
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("outputs"), dict):
@@ -112,9 +117,17 @@ def strangers(folder: Path) -> list[str]:
         if name == MANIFEST and manifest is not None:
             continue
         expected = written.get(name)
-        if path.is_symlink() or not isinstance(expected, str) or sha256_of(path) != expected:
+        if not _regular(path) or not isinstance(expected, str) or sha256_of(path) != expected:
             odd.append(name)
     return odd
+
+
+def _regular(path: Path) -> bool:
+    """A plain file, not a link, a pipe or a device (reading those could block or escape)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def check_replaceable(folder: Path) -> None:
@@ -160,15 +173,31 @@ def _ours(folder: Path) -> bool:
     )
 
 
+def _left(out_dir: Path, kind: str, name: str) -> list[Path]:
+    """`.<kind>-<name>-<pid>` folders, exactly (2024Q3's are not 2024Q3-published's)."""
+    pattern = re.compile(rf"\.{kind}-{re.escape(name)}-\d+")
+    return sorted(
+        p for p in out_dir.glob(f".{kind}-{glob_escape(name)}-*") if pattern.fullmatch(p.name)
+    )
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
 def recover(out_dir: Path, name: str) -> None:
     """Undo what a run killed mid-swap left behind; drop its stale staging folders. Only
-    folders that carry tees-dataset's mark or manifest are touched."""
+    folders that carry tees-dataset's mark or manifest, and nothing else in them, are
+    deleted."""
     final = out_dir / name
-    olds = sorted(p for p in out_dir.glob(f".old-{name}-*") if _ours(p))
+    olds = [p for p in _left(out_dir, "old", name) if _ours(p)]
     if not final.exists() and not final.is_symlink() and olds:
         olds[-1].rename(final)
         olds = olds[:-1]
-    for stale in [*olds, *out_dir.glob(f".staging-{name}-*")]:
+    for stale in olds:
+        if not strangers(stale):
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in _left(out_dir, "staging", name):
         if _ours(stale):
             shutil.rmtree(stale, ignore_errors=True)
 
@@ -185,13 +214,21 @@ def new_staging(out_dir: Path, name: str) -> Path:
 
 def swap_into_place(staging: Path, final: Path) -> None:
     """Replace `final` with `staging`; at every instant one whole copy exists on disk, and no
-    signal cuts the two renames apart (one that arrives meanwhile is acted on after)."""
+    signal cuts the two renames apart (one that arrives meanwhile is acted on after).
+
+    `final` is checked again once it is set aside, since a run takes a while and someone may
+    have put a file in it meanwhile: then it is put back, untouched, and the run refused."""
     signals.raise_pending()
+    check_replaceable(final)
     (staging / STAGING_MARK).unlink(missing_ok=True)
     old = final.parent / f".old-{final.name}-{os.getpid()}"
     with signals.deferred():
-        if final.exists():
+        if final.exists() or final.is_symlink():
             final.rename(old)
+            if strangers(old):
+                old.rename(final)
+                (staging / STAGING_MARK).write_text("written by tees-dataset; safe to delete\n")
+                check_replaceable(final)  # raises, naming the files
         staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
 

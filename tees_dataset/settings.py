@@ -50,10 +50,17 @@ def _from_config(kind: Kind, catalogue: Path) -> tuple[Path, str] | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise BuildError(f"{path}: {kind} must be a folder path in quotes", ExitCode.USAGE)
-    folder = Path(value).expanduser()
+    folder = _expand(Path(value), str(path))
     if not folder.is_absolute():
         folder = path.parent / folder
     return folder, f"config file {path}"
+
+
+def _expand(path: Path, where: str) -> Path:
+    try:
+        return path.expanduser()
+    except RuntimeError as exc:  # ~someone who does not exist
+        raise BuildError(f"{where}: cannot find the home folder in {path}", ExitCode.USAGE) from exc
 
 
 def resolve_folder(kind: Kind, given: Path | None, catalogue: Path) -> tuple[Path, str]:
@@ -62,7 +69,7 @@ def resolve_folder(kind: Kind, given: Path | None, catalogue: Path) -> tuple[Pat
         return given, "command line"
     env = os.environ.get(ENV[kind], "").strip()
     if env:
-        return Path(env).expanduser(), f"environment {ENV[kind]}"
+        return _expand(Path(env), ENV[kind]), f"environment {ENV[kind]}"
     found = _from_config(kind, catalogue)
     if found is not None:
         return found

@@ -15,7 +15,7 @@ from types import FrameType
 
 from tees_dataset.errors import Interrupted
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _state: dict[str, int | None] = {"pending": None, "deferring": 0}
 
 

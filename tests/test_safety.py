@@ -274,7 +274,7 @@ def test_a_failing_build_with_captured_output_returns_promptly_and_leaves_no_pro
     assert not [p for p in seen if alive(p)]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_to_the_build_pid_is_obeyed_and_previous_outputs_kept(
     copy: tuple[Path, Path], sig: signal.Signals
 ) -> None:
@@ -391,3 +391,112 @@ def test_names_with_terminal_escapes_are_shown_escaped() -> None:
     issue = Issue(Level.ERROR, "F-X", "see \x1b[2Jfile", Location("a\x1b[31m.xlsx", sheet="S\x07"))
     assert "\x1b" not in str(issue) and "\x07" not in str(issue)
     assert str(issue).startswith("a\\x1b[31m.xlsx › S\\x07: error F-X: see \\x1b[2Jfile")
+
+
+MEANWHILE = """
+import sys
+from pathlib import Path
+from tees_dataset import build
+compute = build.compute_figures
+def compute_then_add_a_file(catalogue, loaded, options):
+    figures = compute(catalogue, loaded, options)
+    (options.out_dir / "2024Q3" / "reply.docx").write_text("written while the build ran")
+    return figures
+build.compute_figures = compute_then_add_a_file
+from tees_dataset.cli import main
+main()
+"""
+
+
+def test_a_file_put_in_the_pack_folder_while_a_build_runs_is_kept(
+    copy: tuple[Path, Path],
+) -> None:
+    returns, out = copy
+    before = checksums(out / "2024Q3")
+    result = subprocess.run(
+        [sys.executable, "-c", MEANWHILE, "--log-format", "plain", *build_args(returns, out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2 and "reply.docx" in result.stderr, result.stderr
+    assert (out / "2024Q3" / "reply.docx").read_text() == "written while the build ran"
+    assert {k: v for k, v in checksums(out / "2024Q3").items() if k != "reply.docx"} == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".old")) == []
+
+
+def test_validate_carries_over_only_the_files_its_manifest_lists(copy: tuple[Path, Path]) -> None:
+    from tees_dataset.build import _link_files
+    from tees_dataset.output import read_manifest
+
+    _, out = copy
+    final = out / "2024Q3"
+    manifest = read_manifest(final)
+    assert manifest is not None
+    (final / "late.txt").write_text("appeared after the check")
+    target = out / "linked"
+    target.mkdir()
+    _link_files(final, target, manifest["outputs"], skip=("feedback",))
+    assert not (target / "late.txt").exists()
+    assert (target / "results.csv").is_file() and not (target / "feedback").exists()
+
+
+def test_recovery_tells_a_quarter_from_its_published_variant(tmp_path: Path) -> None:
+    manifest = json.dumps({"tool": {"name": "tees-dataset"}, "outputs": {}})
+    (tmp_path / "2024Q3").mkdir()
+    (tmp_path / "2024Q3" / "manifest.json").write_text(manifest)
+    aside = tmp_path / ".old-2024Q3-published-99"
+    aside.mkdir()
+    (aside / "manifest.json").write_text(manifest)
+    recover(tmp_path, "2024Q3")
+    assert aside.is_dir()  # 2024Q3-published's, not 2024Q3's
+    recover(tmp_path, "2024Q3-published")
+    assert (tmp_path / "2024Q3-published" / "manifest.json").is_file() and not aside.exists()
+
+
+def test_a_pipe_in_the_pack_folder_is_a_stranger_and_nothing_waits_on_it(
+    copy: tuple[Path, Path],
+) -> None:
+    _, out = copy
+    (out / "2024Q3" / "results.csv").unlink()
+    os.mkfifo(out / "2024Q3" / "results.csv")
+    assert strangers(out / "2024Q3") == ["results.csv"]
+
+
+def test_only_another_quarters_returns_is_no_return_at_all(
+    copy: tuple[Path, Path], tmp_path: Path, catalogue: Catalogue
+) -> None:
+    _, out = copy
+    before = checksums(out / "2024Q3")
+    wrong = tmp_path / "wrong"
+    write_fixture(catalogue, wrong)
+    (wrong / "2024Q3").rename(wrong / "2024Q2")  # 2024Q3's returns in 2024Q2's folder
+    result = CliRunner().invoke(
+        app, ["build", "--quarter", "2024Q2", "--returns", str(wrong), "--out", str(out), *CAT]
+    )
+    # Those files are 2024Q3's: for 2024Q2 nothing was found, so nothing is written.
+    assert result.exit_code == 5, result.output
+    assert not (out / "2024Q2").exists() and checksums(out / "2024Q3") == before
+
+
+def test_a_sample_build_never_replaces_a_real_pack(
+    copy: tuple[Path, Path], tmp_path: Path, catalogue: Catalogue
+) -> None:
+    from tees_dataset.returns.sample import write_samples
+
+    _, out = copy
+    before = checksums(out / "2024Q3")
+    write_samples(catalogue, [Quarter(2024, 3)], tmp_path / "samples", scale=0.05)
+    result = CliRunner().invoke(app, build_args(tmp_path / "samples", out))
+    assert result.exit_code == 2 and "synthetic" in result.output, result.output
+    assert checksums(out / "2024Q3") == before
+
+
+def test_usage_errors_are_one_line_in_the_logs_format() -> None:
+    plain = subprocess.run([*MAIN, "build", "--bogus"], capture_output=True, text=True, timeout=60)
+    assert plain.returncode == 2 and len(plain.stderr.strip().splitlines()) == 1, plain.stderr
+    assert "--bogus" in plain.stderr
+    as_json = subprocess.run(
+        [*MAIN, "--log-format", "json", "build"], capture_output=True, text=True, timeout=60
+    )
+    assert as_json.returncode == 2
+    line = json.loads(as_json.stderr)
+    assert line["level"] == "error" and "--quarter" in line["message"]
