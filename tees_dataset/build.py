@@ -33,7 +33,7 @@ from tees_dataset.output import (
 from tees_dataset.quarter import Quarter
 from tees_dataset.render.pool import RenderPool
 from tees_dataset.render.xlsx_marks import mark_workbooks
-from tees_dataset.report import Issue
+from tees_dataset.report import Issue, printable
 
 log = logging.getLogger("tees_dataset")
 _recover = recover  # the name tests and older callers use
@@ -462,9 +462,15 @@ def _build_into(
         figures = compute_figures(catalogue, loaded, options)
         returns = figures.returns
         _found_some(returns)
-        synthetic = any(getattr(f, "synthetic", False) for f in figures.files)
+        marked = [f for f in figures.files if getattr(f, "synthetic", False)]
+        synthetic = bool(marked)
         if synthetic:
             log.warning("built from synthetic returns: every output is marked %s", SYNTHETIC_MARK)
+        if synthetic and len(marked) < sum(1 for f in figures.files if f.agency_id):
+            log.warning(
+                "only some returns are marked synthetic (%s): check where they came from",
+                ", ".join(printable(f"{f.path.parent.name}/{f.path.name}") for f in marked[:5]),
+            )
         rows = figures.results.to_dicts()
         trend = figures.trend.to_dicts()
         benchmarks = _benchmarks(catalogue, loaded, options, rows, trend)

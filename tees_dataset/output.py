@@ -54,11 +54,11 @@ def check_folders(returns_dir: Path, out_dir: Path) -> None:
     resolved), before anything is written."""
     returns = returns_dir.resolve()
     out = out_dir.resolve()
-    if out == returns:
+    if out == returns or _same(out, returns):
         relation = "is"
-    elif out.is_relative_to(returns):
+    elif out.is_relative_to(returns) or any(_same(a, returns) for a in out.parents):
         relation = "lies inside"
-    elif returns.is_relative_to(out):
+    elif returns.is_relative_to(out) or any(_same(a, out) for a in returns.parents):
         relation = "contains"
     else:
         return
@@ -67,6 +67,14 @@ def check_folders(returns_dir: Path, out_dir: Path) -> None:
         "choose an output folder apart from the returns (nothing was written)",
         ExitCode.USAGE,
     )
+
+
+def _same(a: Path, b: Path) -> bool:
+    """The same folder by its device and inode (a bind mount or a hard-linked path)."""
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _files_below(folder: Path) -> list[str]:

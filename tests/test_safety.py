@@ -500,3 +500,14 @@ def test_usage_errors_are_one_line_in_the_logs_format() -> None:
     assert as_json.returncode == 2
     line = json.loads(as_json.stderr)
     assert line["level"] == "error" and "--quarter" in line["message"]
+
+
+def test_the_same_folder_by_another_path_is_still_the_returns_folder(tmp_path: Path) -> None:
+    from tees_dataset.output import check_folders
+
+    (tmp_path / "returns").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "returns")
+    with pytest.raises(BuildError, match="lies inside"):
+        check_folders(tmp_path / "returns", tmp_path / "alias" / "packs")
+    with pytest.raises(BuildError, match="contains"):
+        check_folders(tmp_path / "alias" / "2024", tmp_path)
