@@ -47,6 +47,10 @@ class Location:
         return text
 
 
+# What an issue holds of the agency's workbook: left out of everything but its own feedback.
+SHOWN_ONLY_TO_THE_AGENCY = ("value", "personal", "record")
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One problem, with a stable code, what is wrong and what to do about it."""
@@ -58,12 +62,14 @@ class Issue:
     fix: str = ""
     agency: str | None = None
     return_id: str | None = None
+    # What the workbook holds there (a cell, a heading, a sheet's name): shown only in the
+    # agency's own feedback, never in a message, a log or a shared report, whatever it holds.
     value: str | None = None
-    # True when `value` may hold a pseudonymous child reference: it is then shown only in
-    # the agency's own feedback, never in logs, packs or shared reports.
+    # True when `value` may hold a pseudonymous child reference (kept for the agency's feedback,
+    # which shows every value of the agency's own return either way).
     personal: bool = False
-    # The row's pseudonymous child reference, so an agency can find the record: personal, so it
-    # is shown only in the agency's own feedback.
+    # The row's pseudonymous child reference, so an agency can find the record: shown only in
+    # the agency's own feedback.
     record: str | None = None
 
     def __str__(self) -> str:
@@ -74,12 +80,13 @@ class Issue:
         return text
 
     def to_dict(self, *, include_personal: bool = False) -> dict[str, Any]:
+        """The issue as data. Shared reports (the default) carry no `value` or `record`: only
+        the agency's own feedback (`include_personal`) shows what its workbook holds."""
         data = asdict(self)
         data["level"] = self.level.value
         if not include_personal:
-            data["record"] = None
-            if self.personal:
-                data["value"] = None
+            for key in SHOWN_ONLY_TO_THE_AGENCY:
+                del data[key]
         return data
 
 

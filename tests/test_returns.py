@@ -179,7 +179,11 @@ def test_missing_sheet_suggests_the_renamed_one(tmp_path: Path, catalogue: Catal
     loaded = load_quarter(catalogue, Q, tmp_path)
     (issue,) = loaded.issues
     assert issue.code == "V-SHEET-MISSING"
-    assert "Rename the sheet 'Strategy discussion' to 'Strategy discussions'" in issue.fix
+    assert (
+        issue.fix
+        == "Rename the sheet named under Value in your feedback to 'Strategy discussions'."
+    )
+    assert issue.value == "Strategy discussion"  # shown only in the agency's own feedback
     assert loaded.status[("hartlepool_csc", "workforce")] == "received"
 
 

@@ -26,7 +26,7 @@ from tees_dataset.returns.cache import ReturnCache, quarter_key
 from tees_dataset.returns.read import ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.sample import write_return
 from tees_dataset.returns.validate import _date_limits
-from tees_dataset.returns.workbook import append_row, quotable, sheet_columns, xml_safe
+from tees_dataset.returns.workbook import append_row, as_found, sheet_columns, xml_safe
 
 from .fixture_returns import FIXTURE, SECRET, Q, strategy, workforce, write_fixture
 
@@ -199,26 +199,24 @@ def test_nothing_from_a_return_reaches_a_message_or_a_log(
     # The marker was read: it is in the issues' values (kept out of shared reports when the
     # column holds a child reference).
     assert any(MARKER in (i.value or "") for i in issues if not i.personal)
-    assert all(i.to_dict()["value"] is None for i in issues if i.personal)
+    assert all("value" not in i.to_dict() for i in issues)  # shared reports: no values at all
 
 
-def test_labels_are_quoted_only_when_short_and_plain() -> None:
-    assert quotable("Workforce Q2") == "Workforce Q2"
-    assert quotable("FTE  in posts ") == "FTE in posts"
-    assert quotable("Workforce <script>") is None
-    assert quotable("Workforce (Jane Smith, born 12 March 2012)") is None  # too long
-    assert quotable("Workforce\x02") == "Workforce"
+def test_labels_from_a_workbook_are_kept_only_as_values() -> None:
+    # Never quoted in a message, however short and plain: a child reference is both.
+    assert as_found("Workforce Q2") == "Workforce Q2"
+    assert as_found("FTE  in posts ") == "FTE in posts"
+    assert as_found("Workforce\x02") == "Workforce"
 
 
-def test_an_unknown_agency_or_quarter_is_named_only_when_it_looks_like_one(
-    tmp_path: Path, catalogue: Catalogue
-) -> None:
+def test_an_unknown_agency_is_never_named(tmp_path: Path, catalogue: Catalogue) -> None:
     write(tmp_path, catalogue, "cleveland_police", "police_service-2024Q3.xlsx")
     for path in (tmp_path / str(Q)).iterdir():
         edit(path, lambda wb: wb.remove(wb["_meta"]))
     loaded = load_quarter(catalogue, Q, tmp_path)
     (issue,) = loaded.issues
-    assert issue.message == "the file name names an unknown agency 'police_service'"
+    assert issue.message == "the file name names an agency that is not in the catalogue"
+    assert issue.value == "police_service"
 
 
 # ------------------------------------------------------------- 3. metadata and file name
@@ -572,7 +570,7 @@ def test_a_legacy_workbook_with_a_cell_past_its_grid_is_refused_before_it_is_ope
 
     monkeypatch.setattr(read.fastexcel, "read_excel", never)
     with pytest.raises(ReturnFileError) as refused:
-        Workbook(path)
+        Workbook(path, known_sheets={"Workforce"})  # a sheet is named only if the template's
     assert (refused.value.issue.code, refused.value.issue.location.sheet) == (
         "sheet-too-large", "Workforce",
     )  # fmt: skip

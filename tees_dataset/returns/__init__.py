@@ -19,11 +19,19 @@ from typing import Literal, NamedTuple
 import polars as pl
 
 from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
-from tees_dataset.quarter import Quarter
+from tees_dataset.quarter import SUPPORTED_YEARS, Quarter
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns.read import RawSheet, ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.validate import SHEET, BatchResult, SheetInput, validate_sheets
-from tees_dataset.returns.workbook import AREA_COLUMN, SYNTHETIC_KEY, TOOL_MARK, quotable
+from tees_dataset.returns.workbook import (
+    AREA_COLUMN,
+    GUIDANCE_SHEET,
+    LISTS_SHEET,
+    META_SHEET,
+    SYNTHETIC_KEY,
+    TOOL_MARK,
+    as_found,
+)
 
 log = logging.getLogger(__name__)
 Status = Literal["received", "rejected", "missing"]
@@ -36,10 +44,17 @@ FILE_NAME_PATTERN = re.compile(
 AGENCY = "agency"
 RECEIVED_LOG = "received.csv"
 SECTOR = "sector"
-# What a message may quote of an agency id or quarter read from a workbook; anything else is
-# not echoed (it could be any text at all).
-_AGENCY_ID = re.compile(r"^[a-z0-9_]{1,40}$")
-_QUARTER_TEXT = re.compile(r"^\d{4}Q[1-4]$")
+# A quarter read from a workbook is quoted in a message only when it is one (2000Q1 to 2099Q4);
+# an agency id read from one never is (any text can be there), only the catalogue's own ids.
+_QUARTER_TEXT = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def _real_quarter(text: str) -> Quarter | None:
+    """The quarter `text` names, written as the template writes it; None for anything else."""
+    match = _QUARTER_TEXT.match(text)
+    if match is None or int(match[1]) not in SUPPORTED_YEARS:
+        return None
+    return Quarter(int(match[1]), int(match[2]))
 
 
 @dataclass
@@ -159,6 +174,13 @@ def folder_outside(returns_dir: Path, folder: Path) -> bool:
         return True
 
 
+def template_sheets(catalogue: Catalogue) -> frozenset[str]:
+    """The sheet names a return made from the template has: the only ones a message names."""
+    return frozenset(
+        {GUIDANCE_SHEET, META_SHEET, LISTS_SHEET} | {s.sheet for s in catalogue.returns}
+    )
+
+
 def _named_by_file(name: str, catalogue: Catalogue) -> Agency | None:
     """The agency a file's name names, `<agency id>-<quarter>…`, if it is one we know."""
     match = FILE_NAME_PATTERN.match(name)
@@ -194,33 +216,34 @@ def _identify(
         )
     agency = catalogue.agency(agency_id)
     if agency is None:
+        # Only the catalogue's ids are quoted: the workbook's text goes in `value`.
         close = get_close_matches(agency_id, [a.id for a in catalogue.agencies], n=1)
-        named = f"an unknown agency '{agency_id}'" if _AGENCY_ID.match(agency_id) else (
-            "an unknown agency" if agency_id else "no agency"
-        )  # fmt: skip
         result.issues.append(
             Issue(
                 Level.ERROR,
                 "F-UNKNOWN-AGENCY",
-                f"the {how} names {named}",
+                f"the {how} names an agency that is not in the catalogue"
+                if agency_id else f"the {how} names no agency",
                 Location(name),
-                f"Did you mean '{close[0]}'?" if close else "Use your agency's template.",
+                f"Did you mean '{close[0]}'? Use that agency's template."
+                if close else "Use your agency's template.",
+                value=as_found(agency_id) or None,
             )
-        )
+        )  # fmt: skip
         return None
     result.agency_id, result.identified_by = agency.id, how
     if meta_quarter != str(quarter):
-        known = bool(_QUARTER_TEXT.match(meta_quarter))
+        known = _real_quarter(meta_quarter)
         result.issues.append(
             Issue(
                 Level.ERROR,
                 "F-WRONG-QUARTER",
-                f"this is the return for {meta_quarter if known else 'an unknown quarter'}, "
-                f"not {quarter}",
+                f"this is the return for {known or 'an unknown quarter'}, not {quarter}",
                 Location(name),
-                (f"Move it to the {meta_quarter} folder, and send the {quarter} return."
+                (f"Move it to the {known} folder, and send the {quarter} return."
                  if known else f"Send the {quarter} return, made from the {quarter} template."),
                 agency=agency.id,
+                value=None if known else as_found(meta_quarter) or None,
             )
         )  # fmt: skip
         return None
@@ -252,7 +275,7 @@ def _open_file(
     result = FileResult(path, "")
     try:
         result.sha256 = sha256_of(path)
-        workbook = Workbook(path)
+        workbook = Workbook(path, known_sheets=template_sheets(catalogue))
         agency = _identify(workbook, catalogue, quarter, result)
         if agency is not None:
             result.comment = workbook.comment()
@@ -568,22 +591,25 @@ def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
     workbook, agency = sub.workbook, sub.agency
     name = workbook.path.name
     if spec.sheet not in workbook.sheet_names:
-        # The agency's sheet names are quoted only when short and plain (see `quotable`).
-        visible = [q for s in workbook.sheet_names if not s.startswith("_") and (q := quotable(s))]
+        # The workbook's own sheet names are never quoted in a message (any text can be one):
+        # the one that looks like it goes in `value`, which only the agency's feedback shows.
+        visible = [as_found(s) for s in workbook.sheet_names if not s.startswith("_")]
         close = get_close_matches(spec.sheet, visible, n=1, cutoff=0.4)
         fix = (
-            f"Rename the sheet '{close[0]}' to '{spec.sheet}'."
+            f"Rename the sheet named under Value in your feedback to '{spec.sheet}'."
             if close
             else f"Add the sheet '{spec.sheet}' from the template."
         )
         return Issue(
             Level.ERROR,
             "V-SHEET-MISSING",
-            f"the sheet '{spec.sheet}' is missing",
+            f"the sheet '{spec.sheet}' is missing"
+            + ("; a sheet with a similar name is there" if close else ""),
             Location(name),
             fix,
             agency=agency.id,
             return_id=spec.id,
+            value=close[0] if close else None,
         )
     try:
         return workbook.raw_sheet(spec.sheet)

@@ -32,9 +32,11 @@ from tees_dataset.report import Issue
 from tees_dataset.returns import QuarterReturns
 from tees_dataset.returns.workbook import append_row
 
-DETAIL_COLUMNS = ("agency", "file", "sheet", "cell", "level", "code", "message", "fix", "value")
-# The agency's own feedback also names the record (its pseudonymous child reference).
-FEEDBACK_COLUMNS = (*DETAIL_COLUMNS, "record")
+# The shared reports (validation.xlsx and .json) show where and what, never what the cell holds.
+DETAIL_COLUMNS = ("agency", "file", "sheet", "cell", "level", "code", "message", "fix")
+# The agency's own feedback also shows what its workbook holds there, and names the record (its
+# pseudonymous child reference).
+FEEDBACK_COLUMNS = (*DETAIL_COLUMNS, "value", "record")
 # What the issue lists show above each column.
 COLUMN_TITLES = {"fix": "What to do", "record": "Record (child reference)"}
 
@@ -211,14 +213,13 @@ def write_table(
 
 
 def _row(issue: Issue, *, include_personal: bool) -> list[Any]:
-    data = issue.to_dict(include_personal=include_personal)
     loc = issue.location
     row = [
-        issue.agency or "", loc.file, loc.sheet or "", loc.cell or "", data["level"],
-        issue.code, issue.message, issue.fix, data["value"] or "",
+        issue.agency or "", loc.file, loc.sheet or "", loc.cell or "", issue.level.value,
+        issue.code, issue.message, issue.fix,
     ]  # fmt: skip
-    if include_personal:
-        row.append(data["record"] or "")
+    if include_personal:  # the agency's own feedback only
+        row += [issue.value or "", issue.record or ""]
     return row
 
 
@@ -272,7 +273,7 @@ def summary(catalogue: Catalogue, returns: QuarterReturns) -> list[dict[str, Any
 
 
 def write_validation_json(catalogue: Catalogue, returns: QuarterReturns, path: Path) -> None:
-    """Every issue, without any value that could be a child reference."""
+    """Every issue, without anything the returns hold (no `value`, no `record`)."""
     data = {
         "quarter": str(returns.quarter),
         "valid": not any(i.level.value == "error" for i in returns.issues),
@@ -324,7 +325,7 @@ RETURN_FORMATS = {
 
 def write_validation_xlsx(catalogue: Catalogue, returns: QuarterReturns, path: Path) -> None:
     """The returns (due, received, late, comment, counts: as validation.json has them), a count
-    per rule, and every issue (no child references)."""
+    per rule, and every issue (nothing the returns hold: no values, no child references)."""
     rows = summary(catalogue, returns)
     quarter = returns.quarter
     due = due_date(catalogue, quarter)

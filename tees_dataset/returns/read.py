@@ -17,7 +17,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -34,8 +34,8 @@ from tees_dataset.returns.workbook import (
     MAX_COMMENT,
     META_SHEET,
     POLARS_ILLEGAL_XML,
+    as_found,
     normalise_header,
-    quotable,
 )
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -65,9 +65,16 @@ class ReturnFileError(Exception):
 
 
 def _fail(
-    path: Path, code: str, message: str, fix: str, sheet: str | None = None
+    path: Path,
+    code: str,
+    message: str,
+    fix: str,
+    sheet: str | None = None,
+    value: str | None = None,
 ) -> ReturnFileError:
-    return ReturnFileError(Issue(Level.ERROR, code, message, Location(path.name, sheet=sheet), fix))
+    return ReturnFileError(
+        Issue(Level.ERROR, code, message, Location(path.name, sheet=sheet), fix, value=value)
+    )  # fmt: skip
 
 
 def _corrupt(path: Path, why: str = "") -> ReturnFileError:
@@ -513,9 +520,10 @@ def _resolve(folder: str, target: str) -> str:
     return "/".join(parts)
 
 
-def inspect_file(path: Path) -> _Layout:
+def inspect_file(path: Path, known_sheets: Collection[str] = ()) -> _Layout:
     """Checks before calamine reads anything: size, kind of file, encryption, and for a zip
-    archive every part inflated and counted (see `_check_zip`)."""
+    archive every part inflated and counted (see `_check_zip`). A sheet refused here is named
+    only if it is one of `known_sheets` (the template's): any other name could be any text."""
     size = path.stat().st_size
     if size == 0:
         raise _fail(
@@ -534,7 +542,7 @@ def inspect_file(path: Path) -> _Layout:
     with path.open("rb") as handle:
         head = handle.read(8)
     if head.startswith(b"PK"):
-        return _check_zip(path, size)
+        return _check_zip(path, size, known_sheets)
     if head == _OLE_MAGIC:
         with path.open("rb") as handle:
             if _ENCRYPTED_MARK in handle.read(min(size, 4 * 1024 * 1024)):
@@ -545,7 +553,7 @@ def inspect_file(path: Path) -> _Layout:
                     "Remove the password (File › Info › Protect Workbook) and resend; send it "
                     "by a secure route instead.",
                 )
-        return _check_xls(path)
+        return _check_xls(path, known_sheets)
     raise _fail(
         path,
         "not-a-workbook",
@@ -554,7 +562,7 @@ def inspect_file(path: Path) -> _Layout:
     )
 
 
-def _check_zip(path: Path, size: int) -> _Layout:
+def _check_zip(path: Path, size: int, known_sheets: Collection[str] = ()) -> _Layout:
     """Every part of the archive inflated in a stream, counting what it really unpacks to: over
     MAX_UNCOMPRESSED_BYTES, or MAX_COMPRESSION_RATIO times the file, it is refused, as is XML
     with a document type. Worksheets are measured on the way (`_FastScan`)."""
@@ -615,7 +623,7 @@ def _check_zip(path: Path, size: int) -> _Layout:
                 screen.close()
     if layout.kind == "ods":  # calamine lays out every table as it opens the file
         for name, extent in _ods_extents(path).items():
-            _check_limits(path, quotable(name), extent)  # the agency's name for it, if plain
+            _check_limits(path, name, extent, known_sheets)
             layout.exact[name] = extent
     return layout
 
@@ -751,7 +759,7 @@ def _xls_extents(stream: bytes) -> dict[str, Extent]:
     return extents
 
 
-def _check_xls(path: Path) -> _Layout:
+def _check_xls(path: Path, known_sheets: Collection[str] = ()) -> _Layout:
     """A legacy workbook's sheets measured from its cell records: calamine lays out every sheet
     as it opens one, so a sheet over the limits refuses the whole file."""
     try:
@@ -762,37 +770,47 @@ def _check_xls(path: Path) -> _Layout:
     if not extents:
         raise _corrupt(path)
     for name, extent in extents.items():
-        _check_limits(path, quotable(name), extent)  # the agency's name for it, if plain
+        _check_limits(path, name, extent, known_sheets)
     return _Layout("xls", exact=dict(extents))
 
 
-def _check_limits(path: Path, name: str | None, extent: Extent | None) -> None:
-    """Refuse a sheet whose extent is over the limits, or cannot be measured."""
+def _check_limits(
+    path: Path, name: str, extent: Extent | None, known_sheets: Collection[str] = ()
+) -> None:
+    """Refuse a sheet whose extent is over the limits, or cannot be measured. The sheet is named
+    in the issue's location when it is one of `known_sheets` (the template's own names); any
+    other name goes in `value` (only the agency's feedback shows it)."""
+    known = name in known_sheets
+    sheet, value = (name, None) if known else (None, as_found(name) or None)
+    where = "the sheet" if known else "one of the workbook's sheets"
     if extent is None:
         raise _fail(
             path,
             "sheet-unreadable",
-            "the sheet cannot be read: its layout is not one Excel writes",
+            f"{where} cannot be read: its layout is not one Excel writes",
             "Open the workbook in Excel, check the sheet, save and resend.",
-            sheet=name,
+            sheet=sheet,
+            value=value,
         )
     if extent.rows > MAX_ROWS:
         raise _fail(
             path,
             "too-many-rows",
-            f"the sheet has over {MAX_ROWS:,} rows, more than a return can hold",
+            f"{where} has over {MAX_ROWS:,} rows, more than a return can hold",
             "Check for rows filled down by accident; delete them and resend.",
-            sheet=name,
+            sheet=sheet,
+            value=value,
         )
     if extent.cells > MAX_CELLS:
         raise _fail(
             path,
             "sheet-too-large",
-            f"the sheet's cells reach row {extent.rows:,} and column "
+            f"{where} has cells as far as row {extent.rows:,} and column "
             f"{column_letter(extent.columns - 1)}, more than a return can hold",
             "Press Ctrl+End to find the last cell; delete the rows and columns beyond your "
             "figures, save and resend.",
-            sheet=name,
+            sheet=sheet,
+            value=value,
         )
 
 
@@ -845,8 +863,9 @@ def clean_frame(frame: pl.DataFrame, letters: tuple[str, ...]) -> tuple[pl.DataF
 class Workbook:
     """An opened return workbook (read with calamine)."""
 
-    def __init__(self, path: Path) -> None:
-        self._layout = inspect_file(path)
+    def __init__(self, path: Path, known_sheets: Collection[str] = ()) -> None:
+        """`known_sheets`: the template's sheet names, the only ones an issue may name."""
+        self._layout = inspect_file(path, known_sheets)
         self.path = path
         # (sheet, cell) where characters XML cannot hold were removed from the metadata or comment
         self.cleaned: list[tuple[str, str]] = []
@@ -897,7 +916,8 @@ class Workbook:
             return None
 
     def _check_extent(self, name: str) -> None:
-        _check_limits(self.path, name, self.extent(name))
+        """Only sheets the tool asks for by name (the template's) are measured so."""
+        _check_limits(self.path, name, self.extent(name), known_sheets=(name,))
 
     def _small_sheet(self, name: str, rows: int | None = None) -> pl.DataFrame | None:
         """A template sheet (metadata, guidance) as text; None if missing or unreadable."""

@@ -21,7 +21,7 @@ from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns.read import RawSheet
-from tees_dataset.returns.workbook import AREA_COLUMN, normalise_header, quotable, sheet_columns
+from tees_dataset.returns.workbook import AREA_COLUMN, as_found, normalise_header, sheet_columns
 
 ROW = "_row"
 SHEET = "_sheet"
@@ -248,14 +248,15 @@ def _map_columns(
             mapping[name] = src
     missing = [c for c in columns if c.name not in mapping]
     titles = [c.title for c in missing]
-    # The agency's headings are quoted only when short and plain (see `quotable`).
-    quotable_extras = [q for e, _ in extras if (q := quotable(e))]
+    # The agency's headings are never quoted in a message (any text can be one): a similar one
+    # is named by its cell, and its text goes in `value` (only the agency's feedback shows it).
+    found = {as_found(text): cell for text, cell in extras}
     for column in missing:
         if column.name == AREA_COLUMN and len(agency.covers) == 1:
             continue
-        close = get_close_matches(column.title, quotable_extras, n=1, cutoff=0.5)
+        close = get_close_matches(column.title, list(found), n=1, cutoff=0.5)
         fix = (
-            f"Rename the column '{close[0]}' to '{column.title}'."
+            f"Rename the column headed in {found[close[0]]} to '{column.title}'."
             if close
             else f"Add the column '{column.title}' as in the template."
         )
@@ -266,6 +267,7 @@ def _map_columns(
             "V-COLUMN-MISSING",
             f"the column '{column.title}' is missing",
             fix,
+            value=close[0] if close else None,
         )
     for text, cell in extras:
         close = get_close_matches(text, titles, n=1, cutoff=0.5)

@@ -35,14 +35,10 @@ def xml_safe(text: str) -> str:
     return _ILLEGAL_XML.sub("", text)
 
 
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _()&/,.'-]*$")
-
-
-def quotable(text: str, limit: int = 40) -> str | None:
-    """A sheet name or column heading from a return, fit to quote in a message: short, plain
-    words only; None for anything else (it could be a value pasted in the wrong place)."""
-    text = " ".join(xml_safe(text).split())
-    return text if len(text) <= limit and _LABEL.match(text) else None
+def as_found(text: str, limit: int = 200) -> str:
+    """A sheet name or heading from a return, as an issue's `value` (shown only in the agency's
+    own feedback; never quoted in a message, however plain: a child reference is plain too)."""
+    return " ".join(xml_safe(text).split())[:limit]
 
 
 def cell_value(value: Any) -> Any:
