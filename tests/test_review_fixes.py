@@ -3,6 +3,7 @@ are right or missing. Each test here stands for a way those promises were once b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Callable
@@ -230,3 +231,48 @@ def test_a_refused_sheet_of_a_legacy_workbook_is_named_only_by_the_template(
     issue = refused.value.issue
     assert issue.location.sheet is None and issue.value == f"{MARKER} notes"
     assert MARKER not in str(issue)
+
+
+# ------------------------------------------------- 3. a bad received.csv never stops a run
+
+_GOOD_LOG = f"agency,received\ncleveland_police,2024-10-09\nhartlepool_csc,{MARKER}\n"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(_GOOD_LOG.replace("09", "09 £").encode("cp1252"), id="cp1252"),
+        pytest.param(_GOOD_LOG.encode("utf-16"), id="utf-16"),
+        pytest.param(_GOOD_LOG.encode("utf-16-le"), id="utf-16 without a mark"),
+        pytest.param(bytes(range(256)) * 64, id="binary"),
+        pytest.param(
+            f'agency,received\n"{MARKER * 20_000}",2024-10-09\n'.encode(), id="200 KB field"
+        ),
+        pytest.param(_GOOD_LOG.encode() + b"x" * (1 << 20), id="over 1 MB"),
+    ],
+)
+def test_a_received_log_that_cannot_be_read_is_a_warning_and_file_dates_stand_in(
+    returns: Path, validate: Callable[[Path], Validated], content: bytes
+) -> None:
+    (returns / str(Q) / "received.csv").write_bytes(content)
+    got = validate(returns)
+    assert got.code == 0, got.output  # not 3: no fault, and nothing is refused for it
+    log_issues = got.issues("received.csv")
+    assert [(i["code"], i["level"]) for i in log_issues] == [("F-RECEIVED-UNREADABLE", "warning")]
+    assert "file date" in log_issues[0]["fix"]
+    got.assert_nothing_shared(MARKER)
+    police = next(r for r in got.report["returns"] if r["agency"] == "cleveland_police")
+    today = dt.date.today().isoformat()  # the file's date: the fixture was written today
+    assert police["received"] == today
+
+
+def test_a_readable_received_log_is_used_and_a_bad_date_in_it_only_warns(
+    returns: Path, validate: Callable[[Path], Validated]
+) -> None:
+    (returns / str(Q) / "received.csv").write_text(_GOOD_LOG, encoding="utf-8")
+    got = validate(returns)
+    assert got.code == 0, got.output
+    assert [i["code"] for i in got.issues("received.csv")] == ["F-RECEIVED-DATE"]
+    police = next(r for r in got.report["returns"] if r["agency"] == "cleveland_police")
+    assert police["received"] == "2024-10-09"
+    got.assert_nothing_shared(MARKER)

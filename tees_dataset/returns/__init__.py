@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import logging
 import re
 import traceback
@@ -43,6 +44,8 @@ FILE_NAME_PATTERN = re.compile(
 )
 AGENCY = "agency"
 RECEIVED_LOG = "received.csv"
+# A line per return: a few KB. Anything larger is not what the business unit keeps.
+MAX_RECEIVED_LOG_BYTES = 1024 * 1024
 SECTOR = "sector"
 # A quarter read from a workbook is quoted in a message only when it is one (2000Q1 to 2099Q4);
 # an agency id read from one never is (any text can be there), only the catalogue's own ids.
@@ -104,22 +107,55 @@ def _modified(path: Path) -> dt.date:
 
 def read_received_log(path: Path) -> tuple[dict[str, dt.date], list[Issue]]:
     """`received.csv` (agency, received as YYYY-MM-DD), kept by the business unit: when each
-    return arrived. Without it, a file's modification date stands in."""
+    return arrived. Without it, a file's modification date stands in: so too when it cannot be
+    read (not UTF-8 text, over MAX_RECEIVED_LOG_BYTES, not CSV), with a warning that quotes
+    nothing of it. It never stops a build."""
     if path.is_symlink() or not path.is_file():  # a link is reported by `discover`
         return {}, []
+
+    def unreadable(why: str, fix: str) -> tuple[dict[str, dt.date], list[Issue]]:
+        return {}, [Issue(
+            Level.WARNING, "F-RECEIVED-UNREADABLE",
+            f"{why}; the returns' file dates are used instead", Location(path.name),
+            fix + " Until then each return's file date stands in for when it arrived.",
+        )]  # fmt: skip
+
+    save_as = (
+        "Save it as CSV UTF-8 (in Excel: Save As › CSV UTF-8), with columns agency and received."
+    )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_RECEIVED_LOG_BYTES + 1)
+    except OSError as exc:
+        return unreadable(f"the file could not be read ({exc.__class__.__name__})",
+                          "Check the folder lets it be read.")  # fmt: skip
+    if len(data) > MAX_RECEIVED_LOG_BYTES:
+        return unreadable(
+            f"the file is over {MAX_RECEIVED_LOG_BYTES / 2**20:g} MB, more than a list of "
+            "returns received can be", "Keep one line per return: agency,received.")  # fmt: skip
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return unreadable("the file is not UTF-8 text", save_as)
+    if "\x00" in text:
+        return unreadable(
+            "the file holds characters text never does (it may be UTF-16 or not text)", save_as
+        )
     received: dict[str, dt.date] = {}
     issues = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
+    try:
+        for line, row in enumerate(csv.DictReader(io.StringIO(text, newline="")), start=2):
             try:
                 received[(row.get("agency") or "").strip()] = dt.date.fromisoformat(
                     (row.get("received") or "").strip()
                 )
-            except ValueError:
+            except (ValueError, TypeError, AttributeError):
                 issues.append(Issue(
                     Level.WARNING, "F-RECEIVED-DATE", "the received date is not a date like 2024-10-15",
                     Location(path.name, line=line), "Correct it; until then the file's date is used.",
                 ))  # fmt: skip
+    except csv.Error:
+        return unreadable("the file is not a CSV file this tool can read", save_as)
     return received, issues
 
 
