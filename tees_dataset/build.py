@@ -33,7 +33,7 @@ from tees_dataset.output import (
 from tees_dataset.quarter import Quarter
 from tees_dataset.render.pool import RenderPool
 from tees_dataset.render.xlsx_marks import mark_workbooks
-from tees_dataset.report import Issue, printable
+from tees_dataset.report import Issue, Level, printable
 
 log = logging.getLogger("tees_dataset")
 _recover = recover  # the name tests and older callers use
@@ -68,6 +68,8 @@ class BuildOutcome:
     missing: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     synthetic: bool = False
+    unchanged: bool = False  # the outputs were already up to date: nothing was written
+    errors: int = 0  # return errors (kept when the issues themselves are not)
 
 
 def _write_results_csv(results: Any, path: Path) -> None:
@@ -140,9 +142,13 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
     with output_lock(options.out_dir, options.wait):
         recover(options.out_dir, name)
         check_replaceable(final)
+        key = _build_key(loaded, options)
+        unchanged = _unchanged(final, key) if options.cache else None
+        if unchanged is not None:
+            return unchanged
         staging = new_staging(options.out_dir, name)
         try:
-            outcome = _build_into(catalogue, loaded, options, staging, started)
+            outcome = _build_into(catalogue, loaded, options, staging, started, key)
             if options.strict and outcome.exit_code == ExitCode.INCOMPLETE:
                 raise BuildError(
                     "returns are missing or rejected (--strict): no pack was written; "
@@ -156,6 +162,47 @@ def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
     outcome.folder = final
     outcome.outputs = [final / p.name for p in outcome.outputs]
     return outcome
+
+
+def _build_key(loaded: LoadedCatalogue, options: BuildOptions) -> str:
+    """A digest of everything the build would read and every option that shapes its outputs."""
+    from tees_dataset.fingerprint import build_key, code_sha256, folder_files
+
+    quarters = [options.quarter.shift(-n) for n in range(TREND_QUARTERS - 1, -1, -1)]
+    return build_key({
+        "code": code_sha256(),
+        "catalogue": loaded.sha256,
+        "reference": _reference_files(loaded),
+        "options": {"quarter": str(options.quarter), "html": options.html,
+                    "strict": options.strict, "publish": options.publish},
+        "returns": {str(q): folder_files(options.returns_dir / str(q)) for q in quarters},
+    })  # fmt: skip
+
+
+def _unchanged(final: Path, key: str) -> BuildOutcome | None:
+    """The outcome of the build already in `final`, when it was made from exactly the same
+    inputs, code and options (and nothing in it has changed since): then nothing is written."""
+    previous = read_manifest(final) if final.is_dir() else None
+    if previous is None or previous.get("build_key") != key:
+        return None
+    recorded = previous.get("outcome")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("exit_code"), int):
+        return None
+    log.info(
+        "unchanged: %s was built from these same returns, catalogue, reference data and code; "
+        "nothing was written", final, extra={"event": "unchanged"},
+    )  # fmt: skip
+    outputs = sorted(final / name for name in previous["outputs"] if "/" not in name)
+    return BuildOutcome(
+        recorded["exit_code"],
+        final,
+        outputs,
+        [str(m) for m in recorded.get("missing", [])],
+        [],
+        bool(previous.get("synthetic")),
+        unchanged=True,
+        errors=int(recorded.get("errors", 0)),
+    )
 
 
 TREND_QUARTERS = 8
@@ -328,6 +375,7 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
     """The quarters to read, oldest first, in batches: a quarter found in the cache on its own,
     runs of the others together up to BATCH_BYTES of files. The quarter being built is always
     read afresh, so that its feedback is complete."""
+    from tees_dataset.fingerprint import tool_key
     from tees_dataset.returns.cache import quarter_key
 
     plan: list[list[_Planned]] = []
@@ -337,7 +385,7 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
         folder = options.returns_dir / str(q)
         if n and not folder.is_dir():
             continue
-        key = quarter_key(folder, catalogue_sha256, __version__) if cache and n else None
+        key = quarter_key(folder, catalogue_sha256, tool_key()) if cache and n else None
         if key and cache.has(key):
             plan.append([_Planned(q, key, cached=True)])
             continue
@@ -449,6 +497,7 @@ def _build_into(
     options: BuildOptions,
     staging: Path,
     started: dt.datetime,
+    key: str = "",
 ) -> BuildOutcome:
     from tees_dataset.compute import areas
     from tees_dataset.render.context import MARKING
@@ -515,10 +564,15 @@ def _build_into(
         for r in returns_summary
         if r["status"] != "received"
     ]
-    _write_manifest(loaded, options, figures.files, staging, started, synthetic=synthetic)
     code = ExitCode.INCOMPLETE if missing else ExitCode.OK
+    errors = sum(1 for i in returns.issues if i.level is Level.ERROR)
+    _write_manifest(
+        loaded, options, figures.files, staging, started, synthetic=synthetic,
+        outcome={"build_key": key, "outcome": {"exit_code": code, "missing": missing,
+                                               "errors": errors}},
+    )  # fmt: skip
     outputs = sorted(p for p in staging.iterdir() if p.is_file())
-    return BuildOutcome(code, staging, outputs, missing, returns.issues, synthetic)
+    return BuildOutcome(code, staging, outputs, missing, returns.issues, synthetic, errors=errors)
 
 
 def _benchmarks(
@@ -691,6 +745,7 @@ def _write_manifest(
     started: dt.datetime,
     *,
     synthetic: bool = False,
+    outcome: dict[str, Any] | None = None,
 ) -> None:
     write_manifest(
         staging,
@@ -701,6 +756,7 @@ def _write_manifest(
         folders=options.folders,
         synthetic=synthetic,
         extra={"reference": _reference_files(loaded)}
+        | (outcome or {})
         | ({"kind": "published"} if options.publish else {}),
     )
 

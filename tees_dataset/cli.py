@@ -344,9 +344,11 @@ def build(
             wait=wait, folders=folders,
         )  # fmt: skip
         outcome = run_build(loaded, options)
-    errors = sum(1 for i in outcome.issues if i.level is Level.ERROR)
+    errors = outcome.errors
+    done = "Unchanged since the last build of" if outcome.unchanged else "Built"
     summary = (
-        f"Built {q} into {outcome.folder}: {len(outcome.outputs)} files, {errors} return error(s)."
+        f"{done} {q} into {outcome.folder}: {len(outcome.outputs)} files, "
+        f"{errors} return error(s)."
         + (" SYNTHETIC DATA – NOT REAL CHILDREN." if outcome.synthetic else "")
     )
     typer.echo(summary)

@@ -511,3 +511,29 @@ def test_the_same_folder_by_another_path_is_still_the_returns_folder(tmp_path: P
         check_folders(tmp_path / "returns", tmp_path / "alias" / "packs")
     with pytest.raises(BuildError, match="contains"):
         check_folders(tmp_path / "alias" / "2024", tmp_path)
+
+
+def test_a_rebuild_over_unchanged_inputs_writes_nothing_and_keeps_its_outcome(
+    copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tees_dataset import fingerprint
+
+    returns, out = copy
+    runner = CliRunner()
+    first = runner.invoke(app, build_args(returns, out))  # the manifest now records its inputs
+    assert first.exit_code == 1, first.output
+    before = checksums(out / "2024Q3")
+    stamp = (out / "2024Q3" / "manifest.json").stat().st_mtime_ns
+    again = runner.invoke(app, build_args(returns, out))
+    assert again.exit_code == 1 and again.output.startswith("Unchanged since the last build")
+    assert "Strategy discussions rejected" in again.output  # what is missing is still said
+    assert checksums(out / "2024Q3") == before
+    assert (out / "2024Q3" / "manifest.json").stat().st_mtime_ns == stamp
+    # A different tool (its code changed) builds afresh, and so does a changed return.
+    monkeypatch.setattr(fingerprint, "code_sha256", lambda: "another version of the code")
+    assert runner.invoke(app, build_args(returns, out)).output.startswith("Built")
+    monkeypatch.undo()
+    (returns / "2024Q3" / "received.csv").write_text("agency,received\n")
+    assert runner.invoke(app, build_args(returns, out)).output.startswith("Built")
+    # --no-cache always builds.
+    assert runner.invoke(app, build_args(returns, out, "--no-cache")).output.startswith("Built")
