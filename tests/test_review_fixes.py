@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,158 @@ def test_a_readable_received_log_is_used_and_a_bad_date_in_it_only_warns(
     police = next(r for r in got.report["returns"] if r["agency"] == "cleveland_police")
     assert police["received"] == "2024-10-09"
     got.assert_nothing_shared(MARKER)
+
+
+# ------------------------------------------- 4. a small file never takes a lot of memory or time
+
+
+class _NoLoading:
+    """Stands in for calamine's reader: a data sheet must never be laid out."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+    def load_sheet(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if not name.startswith("_") and name != "Guidance":
+            raise AssertionError(f"calamine was asked to lay out {name}")
+        return self.reader.load_sheet(name, *args, **kwargs)
+
+
+def _patch_sheet(path: Path, sheet: str, change: Callable[[bytes], bytes]) -> None:
+    names = load_workbook(path, read_only=True).sheetnames
+    part = f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts[part] = change(parts[part])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def _far_cell(cell: str) -> Callable[[bytes], bytes]:
+    row = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    tag = f'<row r="{row}"><c r="{cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+    return lambda xml: xml.replace(b"</sheetData>", tag.encode() + b"</sheetData>", 1)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "T999999",  # 20 million cells: within the old limit, 3 GB and a minute for four returns
+        "E999999",  # 5 million: within the cell limit, but one cell of five million
+        "K454545",
+        "Z192307",  # the furthest the screen lets through unmeasured
+        "A50000",
+    ],
+)
+def test_one_far_cell_is_refused_before_the_sheet_is_laid_out(
+    tmp_path: Path, catalogue: Catalogue, cell: str
+) -> None:
+    from tees_dataset.returns import read
+
+    agency = catalogue.agency("hartlepool_csc")
+    assert agency is not None
+    path = write_return(catalogue, agency, Q, FIXTURE["hartlepool_csc"], tmp_path)
+    _patch_sheet(path, "Referrals", _far_cell(cell))
+    assert path.stat().st_size < 100_000
+    workbook = read.Workbook(path)
+    workbook._reader = _NoLoading(workbook._reader)
+    with pytest.raises(read.ReturnFileError) as refused:
+        workbook.raw_sheet("Referrals")
+    issue = refused.value.issue
+    assert (issue.code, issue.location.sheet) == ("sheet-too-large", "Referrals")
+    assert "Ctrl+End" in issue.fix
+    assert read.Workbook(path).raw_sheet("Contacts").frame.height == 2  # the others are read
+
+
+def test_one_far_cell_in_every_sheet_of_four_returns_is_quick(
+    returns: Path, catalogue: Catalogue
+) -> None:
+    import time
+
+    for agency in ("hartlepool_csc", "stockton_csc", "middlesbrough_csc", "redcar_csc"):
+        path = returns / str(Q) / f"{agency}-{Q}.xlsx"
+        for spec in catalogue.returns_of(agency):
+            _patch_sheet(path, spec.sheet, _far_cell("T999999"))
+    started = time.monotonic()
+    loaded = load_quarter(catalogue, Q, returns)
+    assert time.monotonic() - started < 10  # was a minute, at 3 GB
+    refused = {(i.agency, i.location.sheet) for i in loaded.issues if i.code == "sheet-too-large"}
+    assert len(refused) == 4 * len(catalogue.returns_of("hartlepool_csc"))
+    assert loaded.status[("cleveland_police", "workforce")] == "received"
+
+
+def test_the_largest_sheets_at_100_times_tees_volumes_are_read(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """125,000 referrals is the most `sample --scale 100` makes (750,000 cells): with room to
+    spare, such a sheet is neither refused nor measured cell by cell."""
+    from tees_dataset.returns import read
+
+    agency = catalogue.agency("hartlepool_csc")
+    assert agency is not None
+    path = write_return(catalogue, agency, Q, FIXTURE["hartlepool_csc"], tmp_path)
+    last = 191_999  # past the largest by half as much again, 11 columns wide
+    body = "".join(
+        f'<row r="{r}">'
+        + "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for c in "ABCDEFGHIJK")
+        + "</row>"
+        for r in range(10, last + 1)
+    )
+    _patch_sheet(path, "Conferences",
+                 lambda xml: xml.replace(b"</sheetData>", body.encode() + b"</sheetData>", 1))  # fmt: skip
+    workbook = read.Workbook(path)
+    assert not workbook._layout.screens[workbook._layout.parts["Conferences"]].flagged
+    extent = workbook.extent("Conferences")
+    assert extent is not None and extent.rows == last and extent.cells <= read.MAX_CELLS
+    assert workbook.raw_sheet("Conferences").frame.height == last
+
+
+def test_the_screen_flags_exactly_the_rows_past_its_bound() -> None:
+    import re
+
+    from tees_dataset.returns import read
+
+    for bound in (1, 4, 10, 99, 192_308, 200_000):
+        pattern = re.compile(read._at_least(bound))
+        for number in [*range(1, 2_000), *range(bound - 50, bound + 50), 10 * bound, 999_999]:
+            if number > 0:
+                assert bool(pattern.match(str(number))) == (number >= bound), (bound, number)
+    rows, columns = read._fast_bounds()
+    assert (rows - 1) * columns <= read.MAX_CELLS and rows > 125_000
+
+
+def test_issues_of_one_kind_are_listed_up_to_a_hundred_then_counted(
+    returns: Path, catalogue: Catalogue, validate: Callable[[Path], Validated]
+) -> None:
+    from tees_dataset.returns import validate as validation
+
+    agency = catalogue.agency("hartlepool_csc")
+    assert agency is not None
+    bad = [
+        {"child_ref": f"{SECRET}{n}", "referral_date": f"{MARKER}{n}", "source": "Police",
+         "multi_agency_triage": "Yes", "re_referral": "No"}
+        for n in range(1, 351)
+    ]  # fmt: skip
+    write_return(catalogue, agency, Q, {**FIXTURE["hartlepool_csc"], "referrals": bad},
+                 returns / str(Q))  # fmt: skip
+    got = validate(returns)
+    dates = [i for i in got.issues(HARTLEPOOL) if i["code"] == "V-TYPE-DATE"]
+    assert len(dates) == validation.MAX_CELL_ISSUES + 1
+    assert dates[-1]["location"]["cell"] is None
+    assert dates[-1]["message"] == (
+        "and 250 more cells like this in column C ('Referral date'): only the first 100 of "
+        "this sheet are listed one by one"
+    )
+    assert dates[-1]["fix"] == dates[0]["fix"]
+    # Blanked by the bad date, the cells past the hundredth are not reported again as blank.
+    assert not [i for i in got.issues(HARTLEPOOL) if i["code"] == "V-REQUIRED"]
+    status = {(r["agency"], r["return"]): r["status"] for r in got.report["returns"]}
+    assert status[("hartlepool_csc", "referrals")] == "rejected"  # as before
+    assert len(got.log.splitlines()) < 200
+    got.assert_nothing_shared(MARKER)
+    own = got.feedback("hartlepool_csc")
+    assert sum(1 for i in own if i["Code"] == "V-TYPE-DATE") == 101

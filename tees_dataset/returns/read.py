@@ -42,9 +42,17 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 500 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 MAX_ROWS = 1_000_000
-# A sheet's cells as calamine lays them out: (last row) x (last column) of its filled cells.
-# 20 million is a million rows of 20 columns, under a gigabyte in calamine.
-MAX_CELLS = 20_000_000
+# A sheet's cells as calamine lays them out: (last row) x (last column) of its filled cells,
+# however few are filled (one far cell makes them all). The largest sheet of returns at 100
+# times Tees volumes (`sample --scale 100`) is about 750,000 (125,000 referrals of 6 columns);
+# 5 million is over six times that, and keeps one sheet's layout within a few hundred MB.
+MAX_CELLS = 5_000_000
+# A sheet that calamine would lay out over SPARSE_CELLS cells with fewer than one in
+# SPARSE_RATIO of them there (filled, or for a sheet the screen let through, a cell tag, and
+# counting every column it may reach) is a stray cell far from the figures: it is refused,
+# rather than laid out whole for a handful of values. A real return fills most of its rows.
+SPARSE_CELLS = 1_000_000
+SPARSE_RATIO = 100
 MAX_PARTS = 10_000  # files inside the archive; a workbook has tens, a few hundred with pictures
 MAX_EXPLAIN_BYTES = 64 * 1024 * 1024  # of a sheet's XML, looking for merged cells and formulas
 MAX_MERGED = 100_000
@@ -240,10 +248,12 @@ class _Prolog:
 
 @dataclass(frozen=True)
 class Extent:
-    """How far a sheet's cells reach: its last row and last column (1-based; 0 when empty)."""
+    """How far a sheet's cells reach: its last row and last column (1-based; 0 when empty), and
+    how many cells are filled, where that was counted (a sheet measured cell by cell)."""
 
     rows: int
     columns: int
+    filled: int | None = field(default=None, compare=False)
 
     @property
     def cells(self) -> int:
@@ -259,11 +269,23 @@ def _letters_index(letters: str) -> int:
 
 
 def _fast_bounds() -> tuple[int, int]:
-    """The rows and columns within which a sheet's cells pass the screen unread: rows below a
-    power of ten at most MAX_ROWS (a million), and as many single-letter columns as keep that
-    within MAX_CELLS (A to T)."""
-    rows = 10 ** (len(str(max(1, MAX_ROWS))) - 1)
-    return rows, max(1, min(26, MAX_CELLS // max(1, rows - 1)))
+    """The rows and columns within which a sheet's cells pass the screen unread: the
+    single-letter columns (A to Z), and rows below the first that could take 26 columns past
+    MAX_CELLS or be past MAX_ROWS (192,308 with the limits as they are)."""
+    columns = 26
+    return max(2, min(MAX_ROWS + 1, MAX_CELLS // columns + 1)), columns
+
+
+def _at_least(number: int) -> str:
+    """A pattern matching the start of any run of digits that is `number` or more (no leading
+    zeros): more digits, or as many and larger at the first digit that differs, or equal."""
+    digits = str(number)
+    options = [f"[1-9][0-9]{{{len(digits)}}}"]
+    for at, digit in enumerate(digits):
+        if digit != "9":
+            options.append(f"{digits[:at]}[{int(digit) + 1}-9][0-9]{{{len(digits) - at - 1}}}")
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
 
 
 class _Screen:
@@ -271,18 +293,30 @@ class _Screen:
     limits, by searching its text rather than parsing it. A cell tag written as Excel writes it,
     `<c r="B12" …>`, within `_fast_bounds()` cannot; anything else (a later column or row, a
     cell whose place is not its first attribute) flags the sheet to be measured before it is
-    read (`Workbook.extent`)."""
+    read (`Workbook.extent`). On the way it counts the cell tags and keeps the row of the last
+    one in each chunk (Excel writes rows in order): how far the sheet reaches, and how little
+    of that may be filled (`_check_limits`)."""
 
     def __init__(self) -> None:
         rows, columns = _fast_bounds()
         beyond = "".join(chr(65 + i) + chr(97 + i) for i in range(columns, 26))
-        later = "[1-9]" + "[0-9]" * (len(str(rows)) - 1)
+        later = _at_least(rows)
         place = f"[{beyond}]|[A-Za-z](?:[A-Za-z]|0*{later})" if beyond else (
             f"[A-Za-z](?:[A-Za-z]|0*{later})"
         )  # fmt: skip
         self._flag = re.compile(rf'c(?<=[<:]c)(?: r="(?:{place})|(?! r=")[\s/>])'.encode())
         self._tail = b""
         self.flagged = False
+        self.cells = 0  # cell tags, filled or not
+        self.last_row = 0
+
+    def _count(self, text: bytes) -> None:
+        self.cells += text.count(b'c r="')
+        at = text.rfind(b'c r="')
+        if at >= 0:
+            place = _LAST_PLACE.match(text, at + 5)
+            if place:
+                self.last_row = max(self.last_row, int(place[1]))
 
     def feed(self, chunk: bytes) -> None:
         """Search the text up to the last tag's start: the rest waits for the next chunk, so a
@@ -294,11 +328,23 @@ class _Screen:
         head, self._tail = (data[:cut], data[cut:]) if cut >= 0 else (data, b"")
         if len(self._tail) > _CHUNK or self._flag.search(head):
             self.flagged, self._tail = True, b""
+        else:
+            self._count(head)
 
     def close(self) -> None:
         if not self.flagged and self._flag.search(self._tail):
             self.flagged = True
+        self._count(self._tail)
         self._tail = b""
+
+    @property
+    def extent(self) -> Extent:
+        """An unflagged sheet's extent: its last row (as far as the cells in order say), at
+        most as many columns as the screen lets through, and its cell tags."""
+        return Extent(self.last_row, _fast_bounds()[1], self.cells)
+
+
+_LAST_PLACE = re.compile(rb"[A-Za-z]{1,3}0*([0-9]{1,9})\"")
 
 
 # On a flagged sheet: every cell tag written as Excel writes it, with its place and whether it
@@ -310,7 +356,7 @@ _OTHER_CELL = re.compile(rb'c(?<=[<:]c)(?! r=")[\s/>]')
 def _screened_extent(chunks: Iterator[bytes]) -> Extent | None:
     """A flagged sheet's extent from its cell tags; None when some are not written as Excel
     writes them (they take the slow, exact measure)."""
-    tail, max_row, max_column = b"", 0, 0
+    tail, max_row, max_column, filled = b"", 0, 0, 0
     for chunk in itertools.chain(chunks, [b"<"]):  # the last `<` flushes the tail
         data = tail + chunk
         cut = data.rfind(b"<")
@@ -320,12 +366,13 @@ def _screened_extent(chunks: Iterator[bytes]) -> Extent | None:
         found = [(c, r) for c, r, empty in _PLACED_CELL.findall(data) if not empty]
         if not found:
             continue
+        filled += len(found)
         columns, rows = zip(*found, strict=True)
         if max(map(len, columns)) > 3 or max(map(len, rows)) > 9:
             return Extent(10**9, 16_384)  # past anything Excel can hold
         max_row = max(max_row, *map(int, rows))
         max_column = max(max_column, *(_letters_index(c.decode()) for c in set(columns)))
-    return Extent(max_row, max_column)
+    return Extent(max_row, max_column, filled)
 
 
 def _local(tag: str) -> str:
@@ -410,7 +457,9 @@ def _walk_sheet_events(
             children = {_local(child.tag) for child in element}
             if children & {"v", "is"}:
                 extent = facts.extent
-                facts.extent = Extent(max(extent.rows, row), max(extent.columns, column))
+                facts.extent = Extent(
+                    max(extent.rows, row), max(extent.columns, column), (extent.filled or 0) + 1
+                )
             if formulas_in and "f" in children:
                 value = next((c for c in element if _local(c.tag) == "v"), None)
                 ref = f"{column_letter(column - 1)}{row}"
@@ -812,6 +861,21 @@ def _check_limits(
             sheet=sheet,
             value=value,
         )
+    if (
+        extent.filled is not None
+        and extent.cells > SPARSE_CELLS
+        and extent.filled * SPARSE_RATIO < extent.cells
+    ):
+        raise _fail(
+            path,
+            "sheet-too-large",
+            f"{where} reaches row {extent.rows:,} but has only {extent.filled:,} cells: "
+            "something was typed far beyond the figures",
+            "Press Ctrl+End to find the last cell; delete the rows and columns beyond your "
+            "figures, save and resend.",
+            sheet=sheet,
+            value=value,
+        )
 
 
 # ------------------------------------------------------------------------------- sheets
@@ -895,8 +959,7 @@ class Workbook:
         part = layout.parts.get(name)
         screen = layout.screens.get(part) if part else None
         if screen is not None and not screen.flagged:
-            rows, columns = _fast_bounds()
-            return Extent(rows - 1, columns)  # at most
+            return screen.extent
         # calamine finds a workbook's sheets as `_workbook_parts` does: one not found is odd
         measured = None if part is None or screen is None else self._measure(part)
         layout.exact[name] = measured

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import get_close_matches
@@ -25,6 +26,8 @@ from tees_dataset.returns.workbook import AREA_COLUMN, as_found, normalise_heade
 
 ROW = "_row"
 SHEET = "_sheet"
+# Issues of one code listed cell by cell on a sheet; the rest are counted (see `_Batch`).
+MAX_CELL_ISSUES = 100
 QUARTER_COLUMNS = ("quarter_start", "quarter_end")
 HEADER_SEARCH_ROWS = 30
 _TOTAL_WORDS = frozenset({"total", "totals", "grand_total", "sum"})
@@ -107,7 +110,12 @@ class _Where:
 
 
 class _Batch:
-    """Where each sheet's issues go, and the cell each row's column is in."""
+    """Where each sheet's issues go, and the cell each row's column is in.
+
+    A sheet gets at most MAX_CELL_ISSUES issues of one code at cells; the cells past that are
+    counted by column and told in one issue each (`summarise`), so that a sheet of a hundred
+    thousand bad dates makes a report (and a log) of a few hundred lines, not of a hundred
+    thousand. Such a sheet is rejected all the same."""
 
     def __init__(self, spec: ReturnSpec, sheets: Sequence[SheetInput]) -> None:
         self.spec = spec
@@ -116,15 +124,44 @@ class _Batch:
         self.issues: list[list[Issue]] = [[] for _ in sheets]
         self.letters: list[dict[str, str]] = [{} for _ in sheets]
         self.read: set[int] = set()
+        # Every cell with an issue, listed or only counted.
+        self.reported: list[set[str]] = [set() for _ in sheets]
+        self._listed: list[Counter[str]] = [Counter() for _ in sheets]
+        # (code, level, column letter) -> (cells not listed, the fix of the first of them)
+        self._more: list[dict[tuple[str, Level, str], tuple[int, str]]] = [{} for _ in sheets]
 
     def cell(self, sheet: int, column: str | None, row: int) -> str:
         return f"{self.letters[sheet].get(column or '', '?') if column else 'A'}{row}"
 
     def add(self, sheet: int, level: Level, code: str, message: str, fix: str,
             cell: str | None = None, value: Any = None, personal: bool = False) -> None:  # fmt: skip
+        if cell is not None:
+            self.reported[sheet].add(cell)
+            if self._listed[sheet][code] >= MAX_CELL_ISSUES:
+                key = (code, level, cell.rstrip("0123456789"))
+                count, first_fix = self._more[sheet].get(key, (0, fix))
+                self._more[sheet][key] = (count + 1, first_fix)
+                return
+            self._listed[sheet][code] += 1
         self.issues[sheet].append(
             self.where[sheet].issue(level, code, message, fix, cell, value, personal)
         )
+
+    def summarise(self) -> None:
+        """One issue for each code and column with cells past MAX_CELL_ISSUES."""
+        titles = {c.name: c.title for c in sheet_columns(self.spec)}
+        for sheet, more in enumerate(self._more):
+            named = {letter: titles[name] for name, letter in self.letters[sheet].items()}
+            for (code, level, letter), (count, fix) in more.items():
+                column = f"column {letter} ('{named[letter]}')" if letter in named else (
+                    f"column {letter}"
+                )  # fmt: skip
+                self.issues[sheet].append(self.where[sheet].issue(
+                    level, code,
+                    f"and {count:,} more cell{'s' if count > 1 else ''} like this in {column}: "
+                    f"only the first {MAX_CELL_ISSUES} of this sheet are listed one by one",
+                    fix,
+                ))  # fmt: skip
 
 
 def validate_sheets(
@@ -157,6 +194,7 @@ def validate_sheets(
     _schema_issues(batch, frame, catalogue)
     _rule_issues(batch, frame)
     _coverage_issues(batch, frame, catalogue, read)
+    batch.summarise()
     _attach_records(batch, frame)
     return BatchResult(frame, batch.issues, read)
 
@@ -592,8 +630,8 @@ def _schema_issues(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> 
         return
     except pa.errors.SchemaErrors as exc:
         failures = exc.failure_cases
-    # Cells already reported as unreadable are not reported again as blank.
-    reported = [{i.location.cell for i in issues} for issues in batch.issues]
+    # Cells already reported as unreadable (listed or counted) are not reported again as blank.
+    reported = [set(cells) for cells in batch.reported]
     sheets, rows = frame[SHEET], frame[ROW]
     by_name = {c.name: c for c in spec.columns}
     for case, column_name, check, number, index in failures.select(
