@@ -432,3 +432,139 @@ def test_issues_of_one_kind_are_listed_up_to_a_hundred_then_counted(
     got.assert_nothing_shared(MARKER)
     own = got.feedback("hartlepool_csc")
     assert sum(1 for i in own if i["Code"] == "V-TYPE-DATE") == 101
+
+
+# ------------------------------------------------------ 5. rows given twice are never counted twice
+
+
+def _figure(catalogue: Catalogue, returns: Path, indicator: str, area: str) -> tuple[Any, str]:
+    import polars as pl
+
+    from tees_dataset.compute import Inputs, QuarterData, compute_quarter
+
+    loaded = load_quarter(catalogue, Q, returns)
+    data = QuarterData(loaded.frames, {k: v == "received" for k, v in loaded.status.items()})
+    row = (
+        compute_quarter(catalogue, Inputs(Q, data))
+        .filter(
+            (pl.col("indicator_id") == indicator)
+            & (pl.col("area") == area)
+            & (pl.col("breakdown") == "")
+        )
+        .row(0, named=True)
+    )
+    return row["value"], row["status"]
+
+
+def _rewrite(catalogue: Catalogue, returns: Path, agency_id: str, rows: dict[str, Any]) -> None:
+    agency = catalogue.agency(agency_id)
+    assert agency is not None
+    write_return(catalogue, agency, Q, {**FIXTURE[agency_id], **rows}, returns / str(Q))
+
+
+def test_a_record_row_copied_whole_is_an_error_naming_the_first(
+    returns: Path, catalogue: Catalogue
+) -> None:
+    referrals = FIXTURE["hartlepool_csc"]["referrals"]
+    assert _figure(catalogue, returns, "3.1.1", "Hartlepool") == (75.0, "ok")  # 3 of 4 triaged
+    # The last referral pasted twice more (rows 6 and 7 repeat row 5), and one for the same
+    # child on the same day from another source: a second referral, not a copy.
+    other = {**referrals[0], "source": "Housing"}
+    _rewrite(catalogue, returns, "hartlepool_csc",
+             {"referrals": [*referrals, referrals[3], referrals[3], other]})  # fmt: skip
+    loaded = load_quarter(catalogue, Q, returns)
+    copies = [i for i in loaded.issues if i.code == "V-DUPLICATE-ROW"]
+    assert [(i.level.value, i.location.sheet, i.location.cell) for i in copies] == [
+        ("error", "Referrals", "A6"), ("error", "Referrals", "A7"),
+    ]  # fmt: skip
+    assert copies[0].message == "row 6 repeats row 5 in every column: it would be counted twice"
+    assert copies[1].message == "row 7 repeats row 5 in every column: it would be counted twice"
+    assert copies[0].record == referrals[3]["child_ref"]  # the agency's feedback names it
+    assert SECRET not in str(copies[0])
+    assert loaded.status[("hartlepool_csc", "referrals")] == "rejected"
+    assert loaded.status[("hartlepool_csc", "contacts")] == "received"
+    # Missing, not 3 of 6 (50%, the copies counted as referrals not triaged).
+    assert _figure(catalogue, returns, "3.1.1", "Hartlepool") == (None, "missing")
+
+
+def test_rows_alike_but_one_in_error_are_not_called_copies(
+    returns: Path, catalogue: Catalogue
+) -> None:
+    referrals = FIXTURE["hartlepool_csc"]["referrals"]
+    bad = [{**referrals[0], "referral_date": "soon"}, {**referrals[0], "referral_date": "later"}]
+    _rewrite(catalogue, returns, "hartlepool_csc", {"referrals": [*referrals[1:], *bad]})
+    codes = [i.code for i in load_quarter(catalogue, Q, returns).issues]
+    assert codes == ["V-TYPE-DATE", "V-TYPE-DATE"]
+
+
+@pytest.mark.parametrize(
+    ("agency", "return_id", "rows", "cell", "what"),
+    [
+        ("hartlepool_csc", "contacts",
+         [{"source": "Police", "contacts": 10, "became_referrals": 4},
+          {"source": "Housing", "contacts": 7, "became_referrals": 2},
+          {"source": "police", "contacts": 5, "became_referrals": 1}],
+         "A4", "local authority and 'Contact source'"),
+        ("hartlepool_csc", "early_help",
+         [{"assessments_started": 21, "step_ups": 2}, {"assessments_started": 3, "step_ups": 0}],
+         "A3", "local authority"),
+        ("cleveland_police", "police_activity",
+         [*FIXTURE["cleveland_police"]["police_activity"],
+          {"local_authority": "hartlepool", "pitstop_cases": 1, "investigations_concluded": 1,
+           "outcomes_notified": 1}],
+         "A6", "local authority"),
+        ("cleveland_police", "workforce",
+         [*FIXTURE["cleveland_police"]["workforce"],
+          {"local_authority": "stockton", "service": "SAFEGUARDING ", "fte_in_post": 5,
+           "fte_leavers": 0, "fte_vacancies": 0, "fte_agency": 0}],
+         "A6", "local authority and 'Service or team'"),
+    ],
+)  # fmt: skip
+def test_a_second_row_for_the_same_area_in_an_aggregate_sheet_is_an_error(
+    returns: Path, catalogue: Catalogue, agency: str, return_id: str, rows: list[Any], cell: str,
+    what: str,
+) -> None:  # fmt: skip
+    _rewrite(catalogue, returns, agency, {return_id: rows})
+    loaded = load_quarter(catalogue, Q, returns)
+    (issue,) = [i for i in loaded.issues if i.agency == agency]
+    first = {"A4": 2, "A3": 2, "A6": 2 if return_id == "police_activity" else 3}[cell]
+    assert (issue.code, issue.level.value, issue.location.cell) == (
+        "V-DUPLICATE-KEY",
+        "error",
+        cell,
+    )
+    assert issue.message == (
+        f"row {cell[1:]} has figures for the same {what} as row {first}: they would be added "
+        "together"
+    )
+    assert loaded.status[(agency, return_id)] == "rejected"
+
+
+def test_aggregate_rows_for_other_areas_or_categories_are_not_duplicates(
+    returns: Path, catalogue: Catalogue
+) -> None:
+    contacts = [{"source": "Police", "contacts": 10, "became_referrals": 4},
+                {"source": "Housing", "contacts": 10, "became_referrals": 4}]  # fmt: skip
+    workforce = [*FIXTURE["cleveland_police"]["workforce"],
+                 {**FIXTURE["cleveland_police"]["workforce"][0], "service": "Missing"}]  # fmt: skip
+    _rewrite(catalogue, returns, "hartlepool_csc", {"contacts": contacts})
+    _rewrite(catalogue, returns, "cleveland_police", {"workforce": workforce})
+    loaded = load_quarter(catalogue, Q, returns)
+    assert loaded.issues == []
+    assert _figure(catalogue, returns, "1.2.1", "Hartlepool") == (20.0, "ok")
+
+
+def test_sample_returns_at_high_volumes_have_no_copied_rows(catalogue: Catalogue) -> None:
+    import random
+
+    from tees_dataset.returns import sample
+
+    agency = catalogue.agency("hsscp_business_unit")
+    assert agency is not None
+    maker = sample._Maker(agency, Q, random.Random(1), 100.0)
+    rows = [tuple(sorted(r.items())) for r in sample.training(maker)]
+    assert len(rows) > 1_000 and len(set(rows)) == len(rows)
+    for seed in range(30):  # MACE meets three times a quarter, never twice on one day
+        maker = sample._Maker(agency, Q, random.Random(seed), 1.0)
+        rows = [tuple(sorted(r.items())) for r in sample.meeting_attendance(maker)]
+        assert len(set(rows)) == len(rows), seed

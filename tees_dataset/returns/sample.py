@@ -344,8 +344,12 @@ def challenge_rows(m: _Maker) -> Iterator[Row]:
 def meeting_attendance(m: _Maker) -> Iterator[Row]:
     for meeting, organisations in MEETINGS.items():
         per_quarter = 3 if meeting in ("MACE", "VEMT") else 1
+        days: set[dt.date] = set()
         for _ in range(per_quarter):
             held = m.rng.choice(m.working)
+            while held in days:  # a meeting is held at most once a day: the next working day
+                held = m.working[(m.working.index(held) + 1) % len(m.working)]
+            days.add(held)
             for organisation in organisations:
                 attended = _yes(m.rng, 0.9 if organisation != "Education" else 0.7)
                 engaged = (
@@ -358,14 +362,21 @@ def meeting_attendance(m: _Maker) -> Iterator[Row]:
 
 
 def training(m: _Maker) -> Iterator[Row]:
+    seen: set[tuple[object, ...]] = set()
     for _ in range(max(1, round(4 * m.scale))):
         held, course = m.rng.choice(m.working), m.rng.choice(COURSES)
         for organisation, _share in SECTORS:
             attendees = m.rng.randint(0, 8)
             evaluations = round(attendees * m.rng.uniform(0.5, 1.0))
+            good = round(evaluations * m.rng.uniform(0.7, 1.0))
+            # Never a row the same as another in every column (validation rejects a copy): at
+            # high volumes one more attendee tells two sessions of a course on a day apart.
+            while (held, course, organisation, attendees, evaluations, good) in seen:
+                attendees += 1
+            seen.add((held, course, organisation, attendees, evaluations, good))
             yield {"session_date": held, "course": course, "organisation": organisation,
                    "attendees": attendees, "evaluations": evaluations,
-                   "evaluations_good": round(evaluations * m.rng.uniform(0.7, 1.0))}  # fmt: skip
+                   "evaluations_good": good}  # fmt: skip
 
 
 def audits(m: _Maker) -> Iterator[Row]:

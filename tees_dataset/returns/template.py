@@ -92,9 +92,12 @@ def _write_guidance(
         (
             "How to fill it in",
             "Fill one sheet per dataset below. Keep the header row and the "
-            "sheet names as they are; do not add columns. One row per record (or per service for "
-            "aggregate figures). Dates as dd/mm/yyyy. Never enter a child's name: use your "
-            "pseudonymous case reference.",
+            "sheet names as they are; do not add columns. One row per record, each once: a row "
+            "that repeats another in every column is taken for a copy and rejects the sheet. For "
+            "aggregate figures, one row for each local authority and each source, type or "
+            "service the sheet asks for: a second row for the same ones is an error, never "
+            "added in. Dates as dd/mm/yyyy. Never enter a child's name: use your pseudonymous "
+            "case reference.",
         ),
     ]
     for spec in specs:

@@ -28,6 +28,7 @@ ROW = "_row"
 SHEET = "_sheet"
 # Issues of one code listed cell by cell on a sheet; the rest are counted (see `_Batch`).
 MAX_CELL_ISSUES = 100
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ?"  # a cell's column, or `?` for one not found
 QUARTER_COLUMNS = ("quarter_start", "quarter_end")
 HEADER_SEARCH_ROWS = 30
 _TOTAL_WORDS = frozenset({"total", "totals", "grand_total", "sum"})
@@ -124,8 +125,9 @@ class _Batch:
         self.issues: list[list[Issue]] = [[] for _ in sheets]
         self.letters: list[dict[str, str]] = [{} for _ in sheets]
         self.read: set[int] = set()
-        # Every cell with an issue, listed or only counted.
+        # Every cell with an issue, listed or only counted; the rows with an error at a cell.
         self.reported: list[set[str]] = [set() for _ in sheets]
+        self.rows_in_error: list[set[int]] = [set() for _ in sheets]
         self._listed: list[Counter[str]] = [Counter() for _ in sheets]
         # (code, level, column letter) -> (cells not listed, the fix of the first of them)
         self._more: list[dict[tuple[str, Level, str], tuple[int, str]]] = [{} for _ in sheets]
@@ -137,6 +139,8 @@ class _Batch:
             cell: str | None = None, value: Any = None, personal: bool = False) -> None:  # fmt: skip
         if cell is not None:
             self.reported[sheet].add(cell)
+            if level is Level.ERROR and (row := cell.lstrip(_LETTERS)).isdigit():
+                self.rows_in_error[sheet].add(int(row))
             if self._listed[sheet][code] >= MAX_CELL_ISSUES:
                 key = (code, level, cell.rstrip("0123456789"))
                 count, first_fix = self._more[sheet].get(key, (0, fix))
@@ -191,6 +195,7 @@ def validate_sheets(
     if spec.area_level == "local_authority":
         frame = _resolve_area(batch, frame, catalogue)
     frame = _code_canonical(frame, spec, catalogue)
+    _duplicate_issues(batch, frame, columns)
     _schema_issues(batch, frame, catalogue)
     _rule_issues(batch, frame)
     _coverage_issues(batch, frame, catalogue, read)
@@ -532,6 +537,81 @@ def _resolve_area(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> p
             raw,
         )  # fmt: skip
     return resolved
+
+
+def duplicate_key(spec: ReturnSpec) -> list[Column] | None:
+    """What identifies a row of an aggregate return, besides its local authority (each gives
+    figures that are added up, so each must be given once): its code and text columns, the
+    categories its figures are for (a contact source, a type of exploitation, a service).
+    None for a record-level return (there only a row repeated whole is a copy), or a
+    partnership's aggregate return with no such column (nothing tells its rows apart)."""
+    if spec.record_level:
+        return None
+    key = [c for c in spec.columns if c.type in ("code", "text") and not c.personal]
+    return key if key or spec.area_level == "local_authority" else None
+
+
+def _duplicate_issues(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> None:
+    """A row given twice would be counted twice. In a record-level return, a row that repeats an
+    earlier one in every column (child reference included) is a copy: an error at each copy,
+    naming the first. (A child can have two referrals, even on one day: some column tells them
+    apart.) In an aggregate return, a second row for the same local authority and categories
+    (`duplicate_key`) is an error at its cell. Rows already in error are left out: a blank left
+    by an unreadable cell would make rows look alike that are not."""
+    spec = batch.spec
+    key = duplicate_key(spec)
+    if frame.is_empty() or (key is None and not spec.record_level):
+        return
+    if key is None:  # record-level: every column, as read
+        names = [c.name for c in columns]
+        values = [pl.col(n) for n in names]
+    else:  # the area, and the categories (text compared as headings are: case and spacing aside)
+        area = [AREA_COLUMN] if spec.area_level == "local_authority" else []
+        names = area + [c.name for c in key]
+        values = [pl.col(n) for n in area] + [
+            normalised(pl.col(c.name)) if c.type == "text" else pl.col(c.name) for c in key
+        ]
+    rows = frame.select(SHEET, ROW, *[v.alias(n) for v, n in zip(values, names, strict=True)])
+    in_error = [(sheet, row) for sheet, found in enumerate(batch.rows_in_error) for row in found]
+    if in_error:
+        skip = pl.DataFrame(in_error, schema={SHEET: pl.Int64, ROW: pl.Int64}, orient="row")
+        rows = rows.join(skip, on=[SHEET, ROW], how="anti")
+    if key is not None:
+        rows = rows.drop_nulls(names)
+    copies = (
+        rows.with_columns(pl.col(ROW).min().over([SHEET, *names]).alias("_first"))
+        .filter(pl.col(ROW) != pl.col("_first"))
+        .select(SHEET, ROW, "_first")
+        .sort(SHEET, ROW)
+    )
+    if key is None:
+        for sheet, row, first in copies.iter_rows():
+            batch.add(
+                sheet, Level.ERROR, "V-DUPLICATE-ROW",
+                f"row {row} repeats row {first} in every column: it would be counted twice",
+                f"Delete row {row} if it is a copy; if it is another record, correct what was "
+                "copied over it.",
+                _row_cell(batch, sheet, names, row),
+            )  # fmt: skip
+        return
+    what = " and ".join(
+        ["local authority"] * (spec.area_level == "local_authority") + [f"'{c.title}'" for c in key]
+    )
+    for sheet, row, first in copies.iter_rows():
+        batch.add(
+            sheet, Level.ERROR, "V-DUPLICATE-KEY",
+            f"row {row} has figures for the same {what} as row {first}: they would be added "
+            "together",
+            f"Give one row for each {what}: if both rows are right, add their figures into "
+            f"row {first} and delete row {row}.",
+            _row_cell(batch, sheet, names, row),
+        )  # fmt: skip
+
+
+def _row_cell(batch: _Batch, sheet: int, names: list[str], row: int) -> str:
+    """The row's cell in the first of the columns that the sheet has."""
+    letters = batch.letters[sheet]
+    return next((f"{letters[n]}{row}" for n in names if n in letters), f"A{row}")
 
 
 def _in_quarter(data: Any) -> pl.LazyFrame:
