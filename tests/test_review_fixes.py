@@ -4,6 +4,7 @@ are right or missing. Each test here stands for a way those promises were once b
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import shutil
 import zipfile
@@ -568,3 +569,65 @@ def test_sample_returns_at_high_volumes_have_no_copied_rows(catalogue: Catalogue
         maker = sample._Maker(agency, Q, random.Random(seed), 1.0)
         rows = [tuple(sorted(r.items())) for r in sample.meeting_attendance(maker)]
         assert len(set(rows)) == len(rows), seed
+
+
+# ---------------------------------------------- 6. a population that is not one gives no rate
+
+
+def _population(value: str) -> Any:
+    import polars as pl
+
+    text = (ROOT / "reference" / "population.csv").read_text(encoding="utf-8")
+    lines = [
+        line.replace(",2024,21090,", f",2024,{value},") if line.startswith("E06000001,") else line
+        for line in text.splitlines()
+    ]
+    assert sum(",2024," in line and line.startswith("E06000001,") for line in lines) == 1
+    return pl.read_csv(io.StringIO("\n".join(lines)))
+
+
+@pytest.mark.parametrize("value", ["0", "-45000", "unknown", "NaN"])
+def test_a_population_that_is_not_a_positive_number_leaves_its_rates_missing(
+    pristine: Path, catalogue: Catalogue, value: str
+) -> None:
+    import polars as pl
+
+    from tees_dataset.compute import Inputs, QuarterData, compute_quarter, population_for
+
+    loaded = load_quarter(catalogue, Q, pristine)
+    data = QuarterData(loaded.frames, {k: v == "received" for k, v in loaded.status.items()})
+    good = population_for(_population("21090"), catalogue, Q)
+    bad = population_for(_population(value), catalogue, Q)
+
+    def rates(population: dict[str, float]) -> dict[str, tuple[Any, str, str]]:
+        results = compute_quarter(catalogue, Inputs(Q, data, population=population))
+        rows = results.filter((pl.col("indicator_id") == "1.2.2") & (pl.col("breakdown") == ""))
+        return {r["area"]: (r["value"], r["status"], r["note"]) for r in rows.iter_rows(named=True)}
+
+    before, after = rates(good), rates(bad)
+    assert before["Hartlepool"][1] == before["Tees"][1] == "ok"
+    for area in ("Hartlepool", "HSSCP", "Tees"):
+        assert after[area][:2] == (None, "missing"), area  # never not_applicable, never a sum
+        assert (
+            "for Hartlepool up to 2024 (reference/population.csv) is not a positive number"
+            in (after[area][2])
+        )
+    assert after["Stockton-on-Tees"] == before["Stockton-on-Tees"]
+    assert after["STSCP"] == before["STSCP"]
+
+
+def test_check_refuses_a_population_that_is_not_a_positive_number(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "indicators.yaml", tmp_path / "indicators.yaml")
+    shutil.copytree(ROOT / "reference", tmp_path / "reference")
+    population = tmp_path / "reference" / "population.csv"
+    text = population.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = next(n for n, line in enumerate(lines) if line.startswith("E06000001,Hartlepool,2024,"))
+    lines[at] = lines[at].replace(",2024,21090,", ",2024,-45000,")
+    population.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "indicators.yaml"), "--no-samples"])
+    assert result.exit_code == 2, result.output
+    assert f"population.csv:{at + 1}: error population-invalid: the population of Hartlepool " in (
+        result.output
+    )
+    assert "for 2024 is '-45000', not a positive number" in result.output

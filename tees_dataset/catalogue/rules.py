@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tees_dataset.catalogue.loader import LoadedYaml, Path_
 from tees_dataset.catalogue.models import (
@@ -23,7 +24,10 @@ from tees_dataset.catalogue.models import (
     TotalMeasure,
     WithinDaysMeasure,
 )
-from tees_dataset.report import Issue, Level
+from tees_dataset.report import Issue, Level, Location
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 AREA_COLUMN = "local_authority"
 
@@ -493,7 +497,9 @@ def reference_data(ctx: Context) -> list[Issue]:
         codes: set[str] = set()
         if population.is_file():
             with population.open(newline="", encoding="utf-8") as handle:
-                codes = {row.get("area_code", "") for row in csv.DictReader(handle)}
+                rows = list(enumerate(csv.DictReader(handle), start=2))
+            codes = {row.get("area_code") or "" for _, row in rows}
+            issues += _population_rows(population, rows)
         for n, la in enumerate(ctx.catalogue.local_authorities):
             if la.code not in codes:
                 issues.append(
@@ -506,6 +512,40 @@ def reference_data(ctx: Context) -> list[Issue]:
                     )
                 )
     return issues
+
+
+def _population_rows(path: Path, rows: list[tuple[int, dict[str, str]]]) -> list[Issue]:
+    """Each estimate in population.csv is a positive number for a year: a rate cannot be worked
+    out from nothing, or from less."""
+    issues = []
+    fix = (
+        "Import the ONS estimates again (tees-dataset reference import) rather than editing "
+        "population.csv by hand."
+    )
+    for line, row in rows:
+        area = row.get("area_name") or row.get("area_code") or "an area"
+        year, estimate = (row.get("year") or "").strip(), (row.get("population_0_17") or "").strip()
+        if not (year.isdigit() and len(year) == 4):
+            message = f"the year '{year[:20]}' of the population of {area} is not a year"
+        elif not _positive_number(estimate):
+            message = (
+                f"the population of {area} for {year} is '{estimate[:20]}', not a positive "
+                "number: the rates per 10,000 that use it would be missing"
+            )
+        else:
+            continue
+        issues.append(Issue(Level.ERROR, "population-invalid", message,
+                            Location(str(path), line=line), fix))  # fmt: skip
+    return issues
+
+
+def _positive_number(text: str | None) -> bool:
+    """A population a rate can divide by: a finite number above zero."""
+    try:
+        number = float((text or "").strip())
+    except ValueError:
+        return False
+    return math.isfinite(number) and number > 0
 
 
 def benchmarks(ctx: Context) -> list[Issue]:

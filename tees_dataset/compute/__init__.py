@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -81,7 +82,8 @@ class Inputs:
     data: QuarterData
     history: Mapping[Quarter, QuarterData] = field(default_factory=dict)
     # Children aged 0 to 17 per local authority id (see population_for): an authority that is
-    # not here has no estimate, and its rates are missing.
+    # not here has no estimate, and one whose estimate is not a positive number (NaN for one
+    # that is not a number) has none that can be used: either way its rates are missing.
     population: Mapping[str, float] = field(default_factory=dict)
     # False: headline rows only (enough for a trend), which is much less work.
     detail: bool = True
@@ -166,14 +168,21 @@ def _agency_name(catalogue: Catalogue, agency_id: str) -> str:
 def _unit_population(
     catalogue: Catalogue, spec: ReturnSpec, population: Mapping[str, float]
 ) -> dict[str, float]:
-    """Children aged 0 to 17 per unit: a partnership's is the sum over all its authorities."""
+    """Children aged 0 to 17 per unit: a partnership's is the sum over all its authorities.
+    A unit with an authority whose estimate is missing, or not a positive number, has none."""
+    usable = {la: n for la, n in population.items() if usable_population(n)}
     if spec.area_level != "partnership":
-        return {unit: population[unit] for unit in units_of(catalogue, spec) if unit in population}
+        return {unit: usable[unit] for unit in units_of(catalogue, spec) if unit in usable}
     return {
-        p.id: sum(population[la] for la in p.local_authorities)
+        p.id: sum(usable[la] for la in p.local_authorities)
         for p in catalogue.partnerships
-        if all(la in population for la in p.local_authorities)
+        if all(la in usable for la in p.local_authorities)
     }
+
+
+def usable_population(estimate: float) -> bool:
+    """A population a rate can be worked out from: a positive number (not NaN, not infinite)."""
+    return math.isfinite(estimate) and estimate > 0
 
 
 def _population_gaps(
@@ -194,6 +203,12 @@ def _population_gaps(
                     "There is no ONS mid-year estimate of children aged 0 to 17 for "
                     f"{_unit_name(catalogue, la)} for {inputs.quarter.year} or an earlier year "
                     "(reference/population.csv)."
+                )))  # fmt: skip
+            elif not usable_population(inputs.population[la]):
+                out[unit].append((None, (
+                    "The latest ONS mid-year estimate of children aged 0 to 17 for "
+                    f"{_unit_name(catalogue, la)} up to {inputs.quarter.year} "
+                    "(reference/population.csv) is not a positive number."
                 )))  # fmt: skip
     return out
 
@@ -630,15 +645,21 @@ def compute_quarter(catalogue: Catalogue, inputs: Inputs) -> pl.DataFrame:
 
 def population_for(table: pl.DataFrame, catalogue: Catalogue, quarter: Quarter) -> dict[str, float]:
     """Children aged 0 to 17 per local authority id, from the latest mid-year estimate for a
-    year no later than the quarter's."""
+    year no later than the quarter's. An estimate that is not a number is NaN, and one that is
+    not positive is kept as it is: `usable_population` turns both away, so the rates are
+    missing, with a note, rather than borrowed from another year or worked out from nonsense."""
     by_code = {la.code: la.id for la in catalogue.local_authorities}
-    usable = table.filter(pl.col("year") <= quarter.year)
+    year = pl.col("year").cast(pl.Int64, strict=False)  # a year that is not one is no estimate
+    usable = table.with_columns(year).filter(pl.col("year") <= quarter.year)
     # An authority with no estimate for the quarter's year or before is left out (its rates are
     # then missing): a later estimate is never borrowed.
     latest = usable.sort("year").group_by("area_code").last()
+    estimates = latest.select(
+        "area_code", pl.col("population_0_17").cast(pl.Float64, strict=False).fill_nan(None)
+    )
     return {
-        by_code[code]: float(pop)
-        for code, pop in latest.select("area_code", "population_0_17").iter_rows()
+        by_code[code]: math.nan if pop is None else float(pop)
+        for code, pop in estimates.iter_rows()
         if code in by_code
     }
 
