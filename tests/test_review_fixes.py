@@ -631,3 +631,26 @@ def test_check_refuses_a_population_that_is_not_a_positive_number(tmp_path: Path
         result.output
     )
     assert "for 2024 is '-45000', not a positive number" in result.output
+
+
+def test_characters_removed_from_the_metadata_are_listed_up_to_a_hundred(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    agency = catalogue.agency("cleveland_police")
+    assert agency is not None
+    path = write_return(catalogue, agency, Q, FIXTURE["cleveland_police"], tmp_path / str(Q))
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>note&#x1;{r}</t></is></c>'
+        f'<c r="B{r}" t="inlineStr"><is><t>x&#x2;</t></is></c></row>'
+        for r in range(20, 170)
+    )
+    _patch_sheet(
+        path, "_meta", lambda xml: xml.replace(b"</sheetData>", rows.encode() + b"</sheetData>", 1)
+    )
+    loaded = load_quarter(catalogue, Q, tmp_path)
+    found = [i for i in loaded.issues if i.code == "F-CHARACTER"]
+    assert len(found) == 101
+    assert found[-1].message == (
+        "such characters were removed from 200 more cells of the template's sheets"
+    )
+    assert loaded.status[("cleveland_police", "workforce")] == "received"

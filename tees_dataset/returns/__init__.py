@@ -327,6 +327,14 @@ def _open_file(
             )
             for sheet, cell in workbook.cleaned
         ]
+        if workbook.cleaned_count > len(workbook.cleaned):
+            result.issues.append(Issue(
+                Level.WARNING, "F-CHARACTER",
+                f"such characters were removed from {workbook.cleaned_count - len(workbook.cleaned):,} "
+                "more cells of the template's sheets", Location(path.name),
+                "Retype the text in those cells; it was probably pasted from another system.",
+                agency=result.agency_id,
+            ))  # fmt: skip
         if agency is None:
             return result, None
     except ReturnFileError as exc:

@@ -932,7 +932,9 @@ class Workbook:
         self._layout = inspect_file(path, known_sheets)
         self.path = path
         # (sheet, cell) where characters XML cannot hold were removed from the metadata or comment
+        # (up to MAX_CLEANED_CELLS of them, and how many there were in all)
         self.cleaned: list[tuple[str, str]] = []
+        self.cleaned_count = 0
         try:
             self._reader = fastexcel.read_excel(path)
             self.sheet_names: list[str] = [str(s) for s in self._reader.sheet_names]
@@ -994,7 +996,8 @@ class Workbook:
         except Exception:
             return None
         frame, cells = clean_frame(frame, letters)
-        self.cleaned += [(name, cell) for cell in cells]
+        self.cleaned += [(name, cell) for cell in cells][: MAX_CLEANED_CELLS - len(self.cleaned)]
+        self.cleaned_count += len(cells)
         return frame if frame.width >= 2 else None
 
     def comment(self) -> str | None:
