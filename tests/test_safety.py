@@ -414,7 +414,8 @@ def test_a_file_put_in_the_pack_folder_while_a_build_runs_is_kept(
     returns, out = copy
     before = checksums(out / "2024Q3")
     result = subprocess.run(
-        [sys.executable, "-c", MEANWHILE, "--log-format", "plain", *build_args(returns, out)],
+        [sys.executable, "-c", MEANWHILE, "--log-format", "plain",
+         *build_args(returns, out, "--no-cache")],  # a build, not "unchanged"
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 2 and "reply.docx" in result.stderr, result.stderr
