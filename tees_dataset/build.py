@@ -763,7 +763,7 @@ def _write_manifest(
 
 def _reference_files(loaded: LoadedCatalogue) -> list[dict[str, str]]:
     """Every reference file beside the catalogue (population, benchmarks), with its checksum."""
-    from tees_dataset.output import sha256_of
+    from tees_dataset.digest import sha256_of
 
     folder = reference_dir(loaded)
     if not folder.is_dir():

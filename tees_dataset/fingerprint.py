@@ -41,7 +41,7 @@ def tool_key() -> str:
 
 def folder_files(folder: Path) -> list[tuple[str, str]]:
     """Every plain file directly in `folder` (links named, never followed), with its digest."""
-    from tees_dataset.output import sha256_of
+    from tees_dataset.digest import sha256_of
 
     if not folder.is_dir() or folder.is_symlink():
         return []

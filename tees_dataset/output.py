@@ -15,7 +15,6 @@ Rules, in order of what could be lost:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -31,6 +30,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from tees_dataset import __version__, signals
+from tees_dataset.digest import sha256_of
 from tees_dataset.errors import BuildError, ExitCode
 from tees_dataset.report import printable
 
@@ -39,14 +39,6 @@ LOCK = ".tees-dataset.lock"
 STAGING_MARK = ".tees-dataset-staging"
 TOOL_NAME = "tees-dataset"
 SYNTHETIC_MARK = "SYNTHETIC DATA – NOT REAL CHILDREN"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_folders(returns_dir: Path, out_dir: Path) -> None:

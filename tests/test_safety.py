@@ -27,6 +27,7 @@ from tees_dataset.quarter import Quarter
 from tees_dataset.settings import resolve_folder
 
 from .fixture_returns import write_fixture
+from .test_unattended import alive, descendants
 
 ROOT = Path(__file__).resolve().parent.parent
 CAT = ["--catalogue", str(ROOT / "indicators.yaml")]
@@ -41,30 +42,6 @@ def checksums(folder: Path) -> dict[str, str]:
 def build_args(returns: Path, out: Path, *extra: str) -> list[str]:
     return ["build", "--quarter", "2024Q3", "--returns", str(returns), "--out", str(out), *CAT,
             *extra]  # fmt: skip
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(entry.parent.name)] = int(entry.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    found: list[int] = []
-    level = [pid]
-    while level:
-        level = [child for child, parent in parents.items() if parent in level]
-        found += level
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import logging
 import re
@@ -20,6 +19,7 @@ from typing import Literal, NamedTuple
 import polars as pl
 
 from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
+from tees_dataset.digest import sha256_of
 from tees_dataset.quarter import SUPPORTED_YEARS, Quarter
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns.read import RawSheet, ReturnFileError, Workbook, blank_cell_causes
@@ -91,14 +91,6 @@ class QuarterReturns:
 
     def accepted(self, agency_id: str, return_id: str) -> bool:
         return self.status.get((agency_id, return_id)) == "received"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _modified(path: Path) -> dt.date:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import polars as pl
 
+from tees_dataset.digest import sha256_of
 from tees_dataset.quarter import Quarter
-from tees_dataset.returns import FileResult, QuarterReturns, folder_outside, sha256_of
+from tees_dataset.returns import FileResult, QuarterReturns, folder_outside
 
 log = logging.getLogger(__name__)
 
