@@ -26,6 +26,11 @@ class _FileHandler(logging.FileHandler):
         _STATE["failed"] = True
 
 
+class _WarningsAndOutcome(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or getattr(record, "event", None) == "outcome"
+
+
 def log_failed() -> bool:
     """Whether a line could not be written to the log file."""
     return bool(_STATE["failed"])
@@ -76,7 +81,12 @@ def configure(
         _STATE["console"] = None
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(_PLAIN))
-    handler.setLevel(console_level)
+    if fmt == "json" and not verbose:
+        # A log shipper gets the outcome of every run (its exit code), not only problems.
+        handler.setLevel(logging.INFO)
+        handler.addFilter(_WarningsAndOutcome())
+    else:
+        handler.setLevel(console_level)
     root.addHandler(handler)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -330,7 +330,7 @@ def test_a_build_from_samples_is_marked_synthetic_and_stderr_holds_only_the_json
     env = {**os.environ, "TEES_DATASET_RETURNS": str(tmp_path / "samples"),
            "TEES_DATASET_OUT": str(tmp_path / "out")}  # fmt: skip
     result = subprocess.run(
-        [*MAIN, "-v", "--log-format", "json", "build", "--quarter", "2024Q3", *CAT],
+        [*MAIN, "--log-format", "json", "build", "--quarter", "2024Q3", *CAT],
         capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
     assert result.returncode in (0, 1), result.stderr
