@@ -18,6 +18,8 @@ from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.errors import BuildError, ExitCode
 from tees_dataset.logs import stage
 from tees_dataset.output import (
+    MANIFEST,
+    STAGING_MARK,
     SYNTHETIC_MARK,
     Folders,
     check_folders,
@@ -192,7 +194,7 @@ def _unchanged(final: Path, key: str) -> BuildOutcome | None:
         "unchanged: %s was built from these same returns, catalogue, reference data and code; "
         "nothing was written", final, extra={"event": "unchanged"},
     )  # fmt: skip
-    outputs = sorted(final / name for name in previous["outputs"] if "/" not in name)
+    outputs = sorted(final / name for name in [*previous["outputs"], MANIFEST] if "/" not in name)
     return BuildOutcome(
         recorded["exit_code"],
         final,
@@ -571,7 +573,7 @@ def _build_into(
         outcome={"build_key": key, "outcome": {"exit_code": code, "missing": missing,
                                                "errors": errors}},
     )  # fmt: skip
-    outputs = sorted(p for p in staging.iterdir() if p.is_file())
+    outputs = sorted(p for p in staging.iterdir() if p.is_file() and p.name != STAGING_MARK)
     return BuildOutcome(code, staging, outputs, missing, returns.issues, synthetic, errors=errors)
 
 

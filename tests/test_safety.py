@@ -504,6 +504,9 @@ def test_a_rebuild_over_unchanged_inputs_writes_nothing_and_keeps_its_outcome(
     stamp = (out / "2024Q3" / "manifest.json").stat().st_mtime_ns
     again = runner.invoke(app, build_args(returns, out))
     assert again.exit_code == 1 and again.output.startswith("Unchanged since the last build")
+    files = first.output.split(": ", 1)[1].split(" files")[0]
+    assert f": {files} files" in again.output  # the same outputs, counted the same way
+    assert not (out / "2024Q3" / ".tees-dataset-staging").exists()
     assert "Strategy discussions rejected" in again.output  # what is missing is still said
     assert checksums(out / "2024Q3") == before
     assert (out / "2024Q3" / "manifest.json").stat().st_mtime_ns == stamp
