@@ -645,3 +645,16 @@ def test_referral_on_a_weekend_or_bank_holiday_counts_from_the_next_working_day(
     assert got["A"] == (4.0, 6.0, 66.7, "ok")
     # ... and its definition says so.
     assert "counts as received on the next working day" in " ".join(indicator.definition.split())
+
+
+def test_a_zero_base_is_not_applicable_and_says_why() -> None:
+    # No strategy discussions at all in B: nothing to measure, and the note says so; A's 1 of 1
+    # is a figure.
+    rows = STRATEGY.filter(pl.col("local_authority") == "a").head(1)
+    results = run(tiny_catalogue(WITHIN_1, "percent"), rows).filter(pl.col("breakdown") == "")
+    got = {r["area"]: (r["status"], r["note"]) for r in results.to_dicts()}
+    assert got["B"] == (
+        "not_applicable",
+        "Nothing to measure: there were no cases in the quarter (the base is 0).",
+    )
+    assert got["A"] == ("ok", "")

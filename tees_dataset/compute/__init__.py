@@ -559,6 +559,9 @@ def _labelled(
     )
 
 
+ZERO_BASE_NOTE = "Nothing to measure: there were no cases in the quarter (the base is 0)."
+
+
 def _blank_if_missing(frame: pl.LazyFrame) -> pl.LazyFrame:
     """A missing figure shows no numbers, only why it is missing (in `note`)."""
     missing = pl.col("status") == "missing"
@@ -569,6 +572,8 @@ def _blank_if_missing(frame: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.col(REASONS).list.join(" "))
         .when(missing)
         .then(pl.lit("Not every area it adds up has a figure."))
+        .when(pl.col("status") == "not_applicable")
+        .then(pl.lit(ZERO_BASE_NOTE))
         .otherwise(pl.lit(""))
         .alias("note"),
     )
