@@ -38,7 +38,6 @@ from tees_dataset.render.xlsx_marks import mark_workbooks
 from tees_dataset.report import Issue, Level, printable
 
 log = logging.getLogger("tees_dataset")
-_recover = recover  # the name tests and older callers use
 
 __all__ = ["BuildError", "BuildOptions", "BuildOutcome", "ExitCode", "run_build", "run_validate"]
 

@@ -234,7 +234,8 @@ def swap_into_place(staging: Path, final: Path) -> None:
 
 
 def discard(staging: Path) -> None:
-    if _ours(staging) or (staging.is_dir() and not staging.is_symlink()):
+    """Remove this run's own staging folder (after a swap, it is no longer there)."""
+    if staging.is_dir() and not staging.is_symlink():
         shutil.rmtree(staging, ignore_errors=True)
 
 

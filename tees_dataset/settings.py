@@ -79,19 +79,3 @@ def resolve_folder(kind: Kind, given: Path | None, catalogue: Path) -> tuple[Pat
         f'or {kind} = "DIR" in {config_path(catalogue)}',
         ExitCode.USAGE,
     )
-
-
-def returns_folder(given: Path | None, catalogue: Path) -> tuple[Path, str]:
-    """The returns folder, which must exist (a usage error otherwise: nothing is written)."""
-    folder, source = resolve_folder("returns", given, catalogue)
-    if not folder.exists():
-        raise BuildError(
-            f"the returns folder {folder} (from the {source}) does not exist: check the path",
-            ExitCode.USAGE,
-        )
-    if not folder.is_dir():
-        raise BuildError(
-            f"the returns folder {folder} (from the {source}) is a file, not a folder",
-            ExitCode.USAGE,
-        )
-    return folder, source

@@ -27,29 +27,11 @@ from tees_dataset.returns import load_quarter, read
 from tees_dataset.returns.sample import write_return
 from tees_dataset.returns.workbook import sheet_columns
 
-from .fixture_returns import FIXTURE, SECRET, Q, strategy, write_fixture
+from .fixture_returns import FIXTURE, SECRET, Q
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICE = "cleveland_police-2024Q3.xlsx"
 HARTLEPOOL = "hartlepool_csc-2024Q3.xlsx"
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> Path:
-    base = tmp_path_factory.mktemp("pristine")
-    write_fixture(catalogue, base)
-    # The fixture's Redcar strategy sheet is deliberately bad; here every return starts valid.
-    agency = catalogue.agency("redcar_csc")
-    assert agency is not None
-    rows = {**FIXTURE["redcar_csc"], "strategy_discussions": [strategy(11, Q.start, Q.start)]}
-    write_return(catalogue, agency, Q, rows, base / str(Q))
-    return base
-
-
-@pytest.fixture
-def returns(tmp_path: Path, pristine: Path) -> Path:
-    shutil.copytree(pristine, tmp_path / "returns")
-    return tmp_path / "returns"
 
 
 def folder(returns: Path) -> Path:

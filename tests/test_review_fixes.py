@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import json
 import shutil
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,31 +20,14 @@ from tees_dataset.cli import app
 from tees_dataset.returns import load_quarter
 from tees_dataset.returns.sample import write_return
 
-from .fixture_returns import FIXTURE, SECRET, Q, strategy, write_fixture
+from .fixture_returns import FIXTURE, SECRET, Q
+from .test_untrusted import patch_part, sheet_part
 
 ROOT = Path(__file__).resolve().parent.parent
 # Stands for anything an agency may type anywhere: a child reference is short and plain too.
 MARKER = "MARKER-Q7Z"
 HARTLEPOOL = "hartlepool_csc-2024Q3.xlsx"
 POLICE = "cleveland_police-2024Q3.xlsx"
-
-
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> Path:
-    """The fixture quarter with every return valid."""
-    base = tmp_path_factory.mktemp("pristine")
-    write_fixture(catalogue, base)
-    agency = catalogue.agency("redcar_csc")
-    assert agency is not None
-    rows = {**FIXTURE["redcar_csc"], "strategy_discussions": [strategy(11, Q.start, Q.start)]}
-    write_return(catalogue, agency, Q, rows, base / str(Q))
-    return base
-
-
-@pytest.fixture
-def returns(tmp_path: Path, pristine: Path) -> Path:
-    shutil.copytree(pristine, tmp_path / "returns")
-    return tmp_path / "returns"
 
 
 def edit(path: Path, change: Callable[[Any], None]) -> None:
@@ -299,14 +281,7 @@ class _NoLoading:
 
 
 def _patch_sheet(path: Path, sheet: str, change: Callable[[bytes], bytes]) -> None:
-    names = load_workbook(path, read_only=True).sheetnames
-    part = f"xl/worksheets/sheet{names.index(sheet) + 1}.xml"
-    with zipfile.ZipFile(path) as archive:
-        parts = {name: archive.read(name) for name in archive.namelist()}
-    parts[part] = change(parts[part])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
+    patch_part(path, sheet_part(path, sheet), change)
 
 
 def _far_cell(cell: str) -> Callable[[bytes], bytes]:

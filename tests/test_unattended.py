@@ -16,9 +16,9 @@ import pytest
 from filelock import FileLock
 from typer.testing import CliRunner
 
-from tees_dataset.build import _recover
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.cli import app
+from tees_dataset.output import recover as _recover
 from tees_dataset.quarter import Quarter
 
 from .fixture_returns import SECRET, write_fixture

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -263,13 +263,19 @@ def _breakdowns_sheet(
         for ((ind_id, name, value), areas), unit in zip(by_breakdown.items(), units, strict=True)
     ]  # fmt: skip
 
+    header = ["Indicator", "Breakdown", "Breakdown value", "Unit", *area_names]
+    write_table(ws, header, rows, name="Breakdowns", freeze_columns=3, style=_by_unit(units),
+                empty="No indicator has a breakdown this quarter.")  # fmt: skip
+
+
+def _by_unit(units: list[str]) -> Callable[[int, Sequence[Cell]], None]:
+    """Style row n's figures (from the fifth column on) by the number format of its unit."""
+
     def style(n: int, cells: Sequence[Cell]) -> None:
         for cell in cells[4:]:
             _style(cell, UNIT_FORMATS.get(units[n], WHOLE))
 
-    header = ["Indicator", "Breakdown", "Breakdown value", "Unit", *area_names]
-    write_table(ws, header, rows, name="Breakdowns", freeze_columns=3, style=style,
-                empty="No indicator has a breakdown this quarter.")  # fmt: skip
+    return style
 
 
 def _trend_sheet(wb: Workbook, trend: list[dict[str, Any]], titles: dict[str, str]) -> None:
@@ -287,12 +293,8 @@ def _trend_sheet(wb: Workbook, trend: list[dict[str, Any]], titles: dict[str, st
         for ((ind_id, area), by_quarter), unit in zip(series.items(), units, strict=True)
     ]  # fmt: skip
 
-    def style(n: int, cells: Sequence[Cell]) -> None:
-        for cell in cells[4:]:
-            _style(cell, UNIT_FORMATS.get(units[n], WHOLE))
-
     header = ["Indicator", "Title", "Area", "Unit", *quarters]
-    write_table(ws, header, rows, name="Trend", freeze_columns=3, style=style,
+    write_table(ws, header, rows, name="Trend", freeze_columns=3, style=_by_unit(units),
                 empty="No figures for earlier quarters.")  # fmt: skip
 
 
