@@ -319,21 +319,30 @@ class Aim(Model):
         return f"{self.kind.capitalize()} {number}"
 
 
-class PackSettings(Model):
-    """When the pack's summary calls a change notable."""
+class Theme(Model):
+    """Indicators the pack's key lines of enquiry treat as one question (partner attendance
+    across 3.3.2, 4.3.2 and 4.3.3 is one theme, not three). An indicator in no theme is
+    grouped with the others of its objective."""
 
-    notable_change_points: float = Field(
-        default=5.0, gt=0, description="a percentage that moved by at least this many points"
+    id: Identifier
+    title: str = Field(description="the theme as the pack names it, e.g. Partner attendance")
+    indicators: list[str] = Field(min_length=1, description="indicator ids")
+    question: str = Field(
+        default="",
+        description="the enquiry the Group is asked when the evidence points at this theme",
     )
-    notable_change_ratio: float = Field(
-        default=0.25, gt=0, description="a count or rate that moved by at least this fraction"
+
+
+class PackSettings(Model):
+    """How the pack judges figures and groups its key lines of enquiry."""
+
+    minimum_base: int = Field(
+        default=10,
+        ge=1,
+        description="a percentage of fewer cases than this is shown as 'n of d' and no signal "
+        "is drawn from it",
     )
-    notable_change_minimum: float = Field(
-        default=10, ge=0, description="counts below this are too small to call a change notable"
-    )
-    notable_gap_points: float = Field(
-        default=10.0, gt=0, description="a partnership's authorities this many points apart"
-    )
+    themes: list[Theme] = Field(default_factory=list)
 
 
 class Catalogue(Model):

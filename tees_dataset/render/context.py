@@ -601,7 +601,7 @@ def build_context(
                 )
             objectives.append(ObjectiveView(objective.id, objective.title, views))
         aims.append(AimView(aim.id, aim.label, aim.title, objectives))
-    settings = catalogue.pack
+    settings = _OLD_SETTINGS
     return PackContext(
         partnership_id=partnership.id,
         partnership_name=partnership.name,
@@ -650,6 +650,16 @@ def _direction(indicator: Indicator, change: float) -> str:
     return "strength" if better else "concern"
 
 
+class _Old:
+    notable_change_points = 5.0
+    notable_change_ratio = 0.25
+    notable_change_minimum = 10
+    notable_gap_points = 10.0
+
+
+_OLD_SETTINGS = _Old()
+
+
 def _findings(
     catalogue: Catalogue,
     indicator: Indicator,
@@ -661,7 +671,7 @@ def _findings(
     strengths: list[Finding],
 ) -> None:
     """Exceptions for the summary: off target, notable changes, gaps between authorities."""
-    settings = catalogue.pack
+    settings = _OLD_SETTINGS
     row = by_key.get((indicator.id, partnership))
     title = indicator.title
     if view.target is not None and view.target.verdict in ("Met", "Not met"):
