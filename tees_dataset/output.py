@@ -10,6 +10,8 @@ Rules, in order of what could be lost:
 - Everything is written into a hidden staging folder, marked as tees-dataset's own, and swapped
   into place in two renames under a lock; the next run undoes whatever a killed run left, and
   deletes only folders that carry tees-dataset's mark.
+- A build from synthetic returns never replaces one from real returns, and a run that finds no
+  return for the quarter writes nothing (`check_inputs`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from filelock import FileLock, Timeout
 from tees_dataset import __version__, signals
 from tees_dataset.digest import sha256_of
 from tees_dataset.errors import BuildError, ExitCode
+from tees_dataset.quarter import Quarter
 from tees_dataset.report import printable
 
 MANIFEST = "manifest.json"
@@ -290,3 +293,68 @@ def write_manifest(
         manifest["warning"] = SYNTHETIC_MARK
     manifest |= extra or {}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def check_inputs(returns_dir: Path, out_dir: Path, quarter: Quarter) -> None:
+    """Before anything is written: the folders are apart, the returns folder exists, and the
+    quarter has at least one return in it. A build that finds none writes nothing and leaves
+    the previous outputs (exit 5): a mistyped path must never replace a good pack."""
+    from tees_dataset.returns import discover, folder_outside
+
+    if not returns_dir.is_dir():
+        raise BuildError(
+            f"the returns folder {returns_dir} "
+            + ("is a file, not a folder" if returns_dir.exists() else "does not exist")
+            + ": check the path (nothing was written)",
+            ExitCode.USAGE,
+        )
+    check_folders(returns_dir, out_dir)
+    folder = returns_dir / str(quarter)
+    if folder_outside(returns_dir, folder):
+        raise BuildError(
+            f"{folder} is a link to a folder outside the returns folder {returns_dir}: put the "
+            "quarter's returns inside it (nothing was written)",
+            ExitCode.USAGE,
+        )
+    if folder.exists() and not folder.is_dir():
+        raise BuildError(
+            f"{folder} is a file, not a folder of returns (nothing was written)", ExitCode.USAGE
+        )
+    found, _ = discover(folder)
+    if not found:
+        raise BuildError(
+            f"no return for {quarter} in {folder}"
+            + ("" if folder.is_dir() else " (the folder does not exist)")
+            + ": nothing was written and the previous outputs are as they were",
+            ExitCode.NO_RETURNS,
+        )
+
+
+def no_samples_over_real(final: Path, synthetic: bool) -> None:
+    """A pack built from synthetic returns never replaces one built from real returns."""
+    previous = read_manifest(final) if final.is_dir() else None
+    if synthetic and previous is not None and previous.get("synthetic") is False:
+        raise BuildError(
+            f"{final} holds outputs built from real returns, and this build read synthetic "
+            "(sample) returns: it would replace them. Check --returns, or choose another --out "
+            "(nothing was replaced)",
+            ExitCode.USAGE,
+        )
+
+
+def link_files(source: Path, target: Path, names: dict[str, Any], skip: tuple[str, ...]) -> None:
+    """Hard-link (or copy, across file systems) into `target` the files of `source` that its
+    manifest lists, except those under `skip`: never anything else that is there."""
+    for name in sorted(names):
+        relative = Path(name)
+        path = source / relative
+        if relative.parts[0] in skip or ".." in relative.parts or relative.is_absolute():
+            continue
+        if path.is_symlink() or not path.is_file():
+            continue
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, destination)
+        except OSError:
+            shutil.copy2(path, destination)

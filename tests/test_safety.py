@@ -402,7 +402,7 @@ def test_a_file_put_in_the_pack_folder_while_a_build_runs_is_kept(
 
 
 def test_validate_carries_over_only_the_files_its_manifest_lists(copy: tuple[Path, Path]) -> None:
-    from tees_dataset.build import _link_files
+    from tees_dataset.output import link_files as _link_files
     from tees_dataset.output import read_manifest
 
     _, out = copy

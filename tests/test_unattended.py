@@ -217,34 +217,35 @@ def test_quarters_are_read_in_batches_that_fit_the_budget_with_the_same_figures(
 ) -> None:
     """Reading the 8 sample quarters together or one by one gives the same figures; the cache
     takes unchanged earlier quarters out of the batches, never the quarter being built."""
-    from tees_dataset import build
+    from tees_dataset import build, figures
     from tees_dataset.catalogue import load_catalogue
 
     loaded = load_catalogue(ROOT / "indicators.yaml")
     assert loaded.catalogue is not None
     options = build.BuildOptions(Quarter(2024, 3), ROOT / "sample_returns", tmp_path / "out")
     names = [
-        [str(p.quarter) for p in batch] for batch in build._read_plan(options, None, loaded.sha256)
+        [str(p.quarter) for p in batch]
+        for batch in figures._read_plan(options, None, loaded.sha256)
     ]
     # About 0.6 MB a quarter: all eight fit one batch.
     assert names == [["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2",
                       "2024Q3"]]  # fmt: skip
     together = build.compute_figures(loaded.catalogue, loaded, options)
 
-    monkeypatch.setattr(build, "BATCH_BYTES", 1_300_000)  # two quarters' files, not three
-    plan = build._read_plan(options, None, loaded.sha256)
+    monkeypatch.setattr(figures, "BATCH_BYTES", 1_300_000)  # two quarters' files, not three
+    plan = figures._read_plan(options, None, loaded.sha256)
     assert [len(batch) for batch in plan] == [2, 2, 2, 2]
-    monkeypatch.setattr(build, "BATCH_BYTES", 0)
+    monkeypatch.setattr(figures, "BATCH_BYTES", 0)
     one_by_one = build.compute_figures(loaded.catalogue, loaded, options)
     assert together.results.equals(one_by_one.results)
     assert together.trend.equals(one_by_one.trend)
     assert [str(i) for i in together.returns.issues] == [str(i) for i in one_by_one.returns.issues]
 
-    monkeypatch.setattr(build, "BATCH_BYTES", 16 * 1024 * 1024)
+    monkeypatch.setattr(figures, "BATCH_BYTES", 16 * 1024 * 1024)
     from tees_dataset.returns.cache import ReturnCache
 
     cache = ReturnCache(tmp_path / "cache")
-    warm = build._read_plan(options, cache, loaded.sha256)
+    warm = figures._read_plan(options, cache, loaded.sha256)
     assert [len(batch) for batch in warm] == [8]  # nothing cached yet: one batch
     from tees_dataset.returns import load_quarters
 
@@ -252,7 +253,7 @@ def test_quarters_are_read_in_batches_that_fit_the_budget_with_the_same_figures(
     for planned, returns in zip(warm[0][:2], load_quarters(loaded.catalogue, early, ROOT / "sample_returns"), strict=True):  # fmt: skip
         assert planned.key is not None
         cache.save(planned.key, returns)
-    warm = build._read_plan(options, cache, loaded.sha256)
+    warm = figures._read_plan(options, cache, loaded.sha256)
     assert [[str(p.quarter) for p in b] for b in warm] == [
         ["2022Q4"], ["2023Q1"],
         ["2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2", "2024Q3"],

@@ -1,6 +1,6 @@
 """The build's side of the render server (see server.py): started as the build starts, so that
 WeasyPrint loads while the returns are read; sent every pack at once; ended with the build,
-whatever ends it."""
+whatever ends it. `render_all` hands it a build's packs and writes the other outputs meanwhile."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +82,55 @@ class RenderPool:
             with contextlib.suppress(OSError):
                 process.terminate()
         self.close()
+
+
+def start_render_pool(packs: int) -> RenderPool | None:
+    """The render server: one process that loads WeasyPrint once and forks a renderer per pack,
+    up to the number of CPUs (WeasyPrint layout is single-threaded)."""
+    if packs < 1:
+        return None
+    return RenderPool(min(packs, os.cpu_count() or 1))
+
+
+def render_all(
+    contexts: list[Any],
+    staging: Path,
+    *,
+    html: bool,
+    pool: RenderPool | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> None:
+    """Render every pack in the render server, running `meanwhile` in this process as they
+    render; without a server (a test, the benchmark's floor), one after another here."""
+    jobs = [
+        (
+            c,
+            staging / f"{c.partnership_id}-{c.quarter}.pdf",
+            staging / f"{c.partnership_id}-{c.quarter}.html" if html else None,
+        )
+        for c in contexts
+    ]
+    if pool is None:
+        from tees_dataset.render.pdf import render_pack
+
+        for job in jobs:
+            render_pack(*job)
+        if meanwhile:
+            meanwhile()
+        return
+    failure: list[BaseException] = []
+
+    def render() -> None:
+        try:
+            pool.render(jobs)
+        except BaseException as exc:  # handed to the main thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=render, name="render", daemon=True)
+    thread.start()
+    if meanwhile:
+        meanwhile()
+    while thread.is_alive():  # in short waits, so that a signal is acted on at once
+        thread.join(0.2)
+    if failure:
+        raise failure[0]

@@ -1,0 +1,226 @@
+"""The figures a build is made from, and the CSV files written from them.
+
+`compute_figures` reads the quarter and the 7 before it (unchanged earlier quarters from the read
+cache), computes every quarter oldest first, suppresses small numbers for the publishable
+variant, and adds the changes from a quarter and a year before. `results.csv`, `trend.csv` and
+`benchmarks.csv` are written from what it gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tees_dataset.catalogue import LoadedCatalogue
+from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.logs import stage
+from tees_dataset.quarter import Quarter
+
+if TYPE_CHECKING:
+    from tees_dataset.build import BuildOptions
+
+TREND_QUARTERS = 8
+
+
+@dataclass
+class Figures:
+    """A quarter's figures with their history: what every output is made from."""
+
+    returns: Any  # QuarterReturns of the built quarter
+    results: Any  # polars DataFrame: the quarter's rows, with changes
+    trend: Any  # polars DataFrame: headline rows of up to 8 quarters
+    files: list[Any]  # every FileResult read, history included
+
+
+def partnership_areas(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Partnership area names and the names of the authorities that add up to them."""
+    names = {la.id: la.name for la in catalogue.local_authorities}
+    return {p.id: [names[la] for la in p.local_authorities] for p in catalogue.partnerships}
+
+
+def reference_dir(loaded: LoadedCatalogue) -> Path:
+    """Reference data the analyst updates lives in reference/ beside the catalogue."""
+    return loaded.path.resolve().parent / "reference"
+
+
+# Quarters whose return files add up to at most this many bytes are read and validated together
+# (one pass per return over all of them); larger quarters are read one at a time, which bounds
+# memory. Sample returns at Tees volumes are about 0.6 MB a quarter (at 100 times those, 23 MB).
+BATCH_BYTES = 16 * 1024 * 1024
+
+
+def _span(quarters: list[Quarter]) -> str:
+    return str(quarters[0]) if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
+
+
+@dataclass(frozen=True)
+class _Planned:
+    quarter: Quarter
+    key: str | None  # its cache key; None for the quarter being built, or with no cache
+    cached: bool
+
+
+def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list[list[_Planned]]:
+    """The quarters to read, oldest first, in batches: a quarter found in the cache on its own,
+    runs of the others together up to BATCH_BYTES of files. The quarter being built is always
+    read afresh, so that its feedback is complete."""
+    from tees_dataset.fingerprint import tool_key
+    from tees_dataset.returns.cache import quarter_key
+
+    plan: list[list[_Planned]] = []
+    batch_bytes = 0
+    for n in range(TREND_QUARTERS - 1, -1, -1):
+        q = options.quarter.shift(-n)
+        folder = options.returns_dir / str(q)
+        if n and not folder.is_dir():
+            continue
+        key = quarter_key(folder, catalogue_sha256, tool_key()) if cache and n else None
+        if key and cache.has(key):
+            plan.append([_Planned(q, key, cached=True)])
+            continue
+        files = folder.iterdir() if folder.is_dir() else iter(())
+        size = sum(p.stat().st_size for p in files if p.is_file() and not p.is_symlink())
+        if plan and not plan[-1][0].cached and batch_bytes + size <= BATCH_BYTES:
+            plan[-1].append(_Planned(q, key, cached=False))
+            batch_bytes += size
+        else:
+            plan.append([_Planned(q, key, cached=False)])
+            batch_bytes = size
+    return plan
+
+
+def compute_figures(
+    catalogue: Catalogue, loaded: LoadedCatalogue, options: BuildOptions
+) -> Figures:
+    """Read the quarter and the 7 before it (where the archive has them) and compute them all."""
+    import polars as pl
+
+    from tees_dataset.catalogue.models import RatioMeasure
+    from tees_dataset.compute import (
+        Inputs,
+        QuarterData,
+        add_changes,
+        compute_quarter,
+        population_for,
+    )
+    from tees_dataset.returns import QuarterReturns, load_quarters
+    from tees_dataset.returns.cache import ReturnCache
+
+    cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
+    population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
+    detailed = {options.quarter.shift(-n) for n in (0, 1, 4)}
+    # Returns a later quarter still needs (rolling 12-month figures); others are dropped as soon
+    # as their quarter is computed, so memory holds one batch of quarters' rows at a time.
+    kept = {
+        ind.source for _, _, ind in catalogue.indicators()
+        if isinstance(ind.measure, RatioMeasure) and ind.measure.rolling_quarters
+    }  # fmt: skip
+    datas: dict[Quarter, QuarterData] = {}
+    results = {}
+    files = []
+    current_returns = None
+    for batch in _read_plan(options, cache, loaded.sha256):
+        # Oldest first: a quarter's rolling figures need only earlier ones.
+        quarters = [p.quarter for p in batch]
+        read: list[QuarterReturns] | None = None
+        if cache and batch[0].cached and batch[0].key:
+            hit = cache.load(batch[0].key, quarters[0], options.returns_dir / str(quarters[0]))
+            read = [hit] if hit else None
+        if read is None:
+            with stage(f"reading returns for {_span(quarters)}", quarter=str(quarters[-1])):
+                read = load_quarters(catalogue, quarters, options.returns_dir)
+            for planned, returns in zip(batch, read, strict=True):
+                if cache and planned.key:
+                    cache.save(planned.key, returns)
+        for q, returns in zip(quarters, read, strict=True):
+            files += returns.files
+            if q == options.quarter:
+                current_returns = returns
+            datas[q] = QuarterData(
+                returns.frames, {k: v == "received" for k, v in returns.status.items()}
+            )
+            with stage(f"computing {q}", quarter=str(q)):
+                inputs = Inputs(
+                    q, datas[q], history=datas,
+                    population=population_for(population_table, catalogue, q),
+                    # Earlier quarters feed the trend (headlines) and the changes (every row).
+                    detail=q in detailed,
+                )  # fmt: skip
+                results[q] = compute_quarter(catalogue, inputs)
+            datas[q] = QuarterData(
+                {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
+            )
+        del read, returns
+    del datas  # the rows are done with: only figures, issues and who sent what go further
+    if options.publish:
+        from tees_dataset.compute.suppress import suppress_quarters
+
+        # Together: the trend and the rolling figures relate one quarter's figures to another's.
+        with stage("suppressing small numbers"):
+            results = suppress_quarters(results, partnership_areas(catalogue), catalogue)
+    assert current_returns is not None
+    current = add_changes(
+        results[options.quarter],
+        results.get(options.quarter.shift(-1)),
+        results.get(options.quarter.shift(-4)),
+    )
+    trend = pl.concat(
+        [r.filter(pl.col("breakdown") == "") for q, r in sorted(results.items())], how="vertical"
+    ).select(
+        "quarter",
+        "area",
+        "area_type",
+        "indicator_id",
+        "numerator",
+        "denominator",
+        "value",
+        "unit",
+        "status",
+    )
+    return Figures(replace(current_returns, frames={}), current, trend, files)
+
+
+def write_results_csv(results: Any, path: Path) -> None:
+    """results.csv or trend.csv: whole numbers without a decimal point, others to 4 places."""
+    import polars as pl
+
+    def tidy(column: str) -> pl.Expr:
+        x = pl.col(column)
+        whole = x.is_not_null() & (x == x.round(0))
+        return (
+            pl.when(whole)
+            .then(x.cast(pl.Int64).cast(pl.String))
+            .otherwise(x.round(4).cast(pl.String))
+            .alias(column)
+        )
+
+    results.with_columns(tidy(c) for c in ("numerator", "denominator", "value")).write_csv(path)
+
+
+def benchmark_figures(
+    catalogue: Catalogue,
+    loaded: LoadedCatalogue,
+    options: BuildOptions,
+    rows: list[dict[str, Any]],
+    trend: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """benchmarks.csv's rows: the quarter's figures beside DfE's, from reference/."""
+    from tees_dataset.compute.benchmarks import benchmark_rows, datasets_used
+    from tees_dataset.reference import load_benchmark_data
+
+    data = load_benchmark_data(reference_dir(loaded), datasets_used(catalogue))
+    return benchmark_rows(catalogue, options.quarter, rows, trend, data)
+
+
+def write_benchmarks_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    import csv
+
+    from tees_dataset.compute.benchmarks import BENCHMARK_COLUMNS
+
+    def shown(value: Any) -> Any:
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, BENCHMARK_COLUMNS, lineterminator="\n")
+        writer.writeheader()

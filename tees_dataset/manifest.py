@@ -1,0 +1,104 @@
+"""What a build records in its manifest beyond the output folder's own bookkeeping (see
+output.py): the inputs it read with their checksums, the catalogue, the reference data, and the
+key by which a later run knows it would build exactly the same (`build_key`, `recorded_outcome`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tees_dataset.catalogue import LoadedCatalogue
+from tees_dataset.figures import TREND_QUARTERS, reference_dir
+from tees_dataset.output import read_manifest, write_manifest
+
+if TYPE_CHECKING:
+    from tees_dataset.build import BuildOptions
+
+
+def build_key(loaded: LoadedCatalogue, options: BuildOptions) -> str:
+    """A digest of everything the build would read and every option that shapes its outputs."""
+    from tees_dataset.fingerprint import build_key as digest_of
+    from tees_dataset.fingerprint import code_sha256, folder_files
+
+    quarters = [options.quarter.shift(-n) for n in range(TREND_QUARTERS - 1, -1, -1)]
+    return digest_of({
+        "code": code_sha256(),
+        "catalogue": loaded.sha256,
+        "reference": reference_files(loaded),
+        "options": {"quarter": str(options.quarter), "html": options.html,
+                    "strict": options.strict, "publish": options.publish},
+        "returns": {str(q): folder_files(options.returns_dir / str(q)) for q in quarters},
+    })  # fmt: skip
+
+
+def recorded_outcome(final: Path, key: str) -> dict[str, Any] | None:
+    """The manifest of the build already in `final`, when it was made from exactly the same
+    inputs, code and options (and its recorded outcome is whole): then nothing need be written."""
+    previous = read_manifest(final) if final.is_dir() else None
+    if previous is None or previous.get("build_key") != key:
+        return None
+    recorded = previous.get("outcome")
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("exit_code"), int):
+        return None
+    return previous
+
+
+def parse_time(text: object) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return dt.datetime.now(dt.UTC)
+
+
+def inputs_of(files: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"path": str(f.path), "sha256": f.sha256, "agency": f.agency_id} for f in files if f.sha256
+    ]
+
+
+def catalogue_info(loaded: LoadedCatalogue) -> dict[str, Any]:
+    return {
+        "path": str(loaded.path),
+        "sha256": loaded.sha256,
+        "version": loaded.catalogue.version if loaded.catalogue else None,
+    }
+
+
+def write_build_manifest(
+    loaded: LoadedCatalogue,
+    options: BuildOptions,
+    files: list[Any],
+    staging: Path,
+    started: dt.datetime,
+    *,
+    synthetic: bool = False,
+    outcome: dict[str, Any] | None = None,
+) -> None:
+    write_manifest(
+        staging,
+        quarter=str(options.quarter),
+        catalogue=catalogue_info(loaded),
+        inputs=inputs_of(files),
+        started=started,
+        folders=options.folders,
+        synthetic=synthetic,
+        extra={"reference": reference_files(loaded)}
+        | (outcome or {})
+        | ({"kind": "published"} if options.publish else {}),
+    )
+
+
+def reference_files(loaded: LoadedCatalogue) -> list[dict[str, str]]:
+    """Every reference file beside the catalogue (population, benchmarks), with its checksum."""
+    from tees_dataset.digest import sha256_of
+
+    folder = reference_dir(loaded)
+    if not folder.is_dir():
+        return []
+    return [
+        {"path": str(p.relative_to(folder.parent)), "sha256": sha256_of(p)}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    ]
