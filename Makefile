@@ -72,7 +72,7 @@ schema: $(UV) ## Regenerate the catalogue's JSON Schema after changing the model
 
 samples: $(UV) ## Regenerate the committed synthetic sample returns
 	rm -rf sample_returns
-	$(RUN) tees-dataset sample --quarters 2022Q4..2024Q3 --out sample_returns --seed 1
+	$(RUN) tees-dataset sample --quarters 2021Q4..2024Q3 --out sample_returns --seed 1
 
 clean: ## Remove outputs and caches (not .venv)
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

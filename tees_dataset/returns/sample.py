@@ -1,13 +1,22 @@
-"""Synthetic returns (no real people): filled templates with realistic shapes and volumes."""
+"""Synthetic returns (no real people): filled templates with realistic shapes and volumes.
+
+Over the 12 quarters of SERIES most figures vary by chance around a level (counts of events as
+Poisson counts do, proportions as binomial ones do), and a few carry a signal for the pack's
+statistics to find: sustained shifts from 2023Q1 (strategy discussions within 1 working day up,
+return home interviews within 72 hours down, second child protection plans down), children in
+care rising every quarter from 2023Q1, one quarter's spike in missing episodes (2023Q3), and in
+2024Q3 changes on the quarter before that are significant on bases of hundreds (advocacy at
+conferences up, re-referrals up)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tees_dataset.calendar import is_working_day
 from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
@@ -23,6 +32,7 @@ from tees_dataset.returns.workbook import (
 )
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 # Relative need of each local authority: scales Tees-realistic volumes per authority.
 NEED = {"hartlepool": 0.7, "stockton": 1.0, "middlesbrough": 1.2, "redcar_cleveland": 0.8}
@@ -32,6 +42,11 @@ VOLUME = {
     "care_reviews": 190, "missing_episodes": 120, "child_protection_plans": 260,
     "lado_referrals": 30, "serious_incidents": 2, "professional_challenges": 9,
 }  # fmt: skip
+# Counts of children at a date (stocks) move little from one quarter to the next: their spread,
+# as a share of the volume. Flows (referrals, episodes, meetings) vary as counts of events do:
+# Poisson, with a little more (FLOW_SPREAD of the volume) for what no model captures.
+STOCK_SPREAD = {"children_in_care": 0.012, "child_protection_plans": 0.04}
+FLOW_SPREAD = 0.02
 Weighted = tuple[tuple[str, float], ...]
 STRATEGY_OUTCOMES: Weighted = (
     ("S47 single agency", 0.30), ("S47 joint", 0.35), ("Child and family assessment", 0.20),
@@ -108,10 +123,34 @@ MEETINGS = {
     "MACE": ("Children's social care", "Police", "Health", "Education", "Youth justice"),
     "VEMT": ("Children's social care", "Police", "Health", "Education", "Voluntary sector"),
 }
+# The quarters the committed samples cover (make samples): 12, so that every figure has the
+# history an XmR chart needs. The signals below are placed on these quarters; a quarter before
+# them is at the series' first level, one after at its last.
+SERIES = (Quarter(2021, 4), Quarter(2024, 3))
+SHIFT_FROM = 5  # 2023Q1: the sustained shifts start here (7 quarters on the new level)
+RISE_FROM = 4  # 2022Q4: children in care rise every quarter after this (7 quarters rising)
+OUTLIER_AT = 7  # 2023Q3: a summer's spike in missing episodes, one quarter only
+LAST = 11  # 2024Q3: the quarter of the significant changes on the one before
 COURSES = (
     "Neglect and the graded care profile", "Child exploitation", "Working together",
     "Domestic abuse and children", "Professional curiosity", "Safeguarding adolescents",
 )  # fmt: skip
+
+
+def _position(quarter: Quarter) -> int:
+    """Where the quarter falls in SERIES: 0 for its first quarter (or earlier), LAST for its
+    last (or later)."""
+    first = SERIES[0].year * 4 + SERIES[0].q
+    return min(LAST, max(0, quarter.year * 4 + quarter.q - first))
+
+
+def _level(return_id: str, t: int) -> float:
+    """How many more (or fewer) than the usual volume the quarter at position `t` has."""
+    if return_id == "children_in_care":  # a steady rise: more each quarter after RISE_FROM
+        return 0.9 * (1 + 0.04 * max(0, t - RISE_FROM))
+    if return_id == "missing_episodes" and t == OUTLIER_AT:  # one summer's spike
+        return 1.75
+    return 1.0
 
 
 def _rng(seed: int, *parts: str) -> random.Random:
@@ -151,10 +190,23 @@ class _Maker:
         self.agency, self.quarter, self.rng, self.scale = agency, quarter, rng, scale
         self.days = _days(quarter)
         self.working = [d for d in self.days if is_working_day(d)]
+        self.t = _position(quarter)
 
     def count(self, return_id: str, la: str) -> int:
-        base = VOLUME[return_id] * NEED.get(la, 1.0) * self.scale
-        return max(0, round(base * self.rng.uniform(0.85, 1.15)))
+        mean = VOLUME[return_id] * NEED.get(la, 1.0) * self.scale * _level(return_id, self.t)
+        if return_id in STOCK_SPREAD:
+            spread = STOCK_SPREAD[return_id] * mean
+        else:
+            spread = math.sqrt(mean + (FLOW_SPREAD * mean) ** 2)
+        return max(0, round(self.rng.gauss(mean, spread)))
+
+    def shifted(self, before: T, after: T) -> T:
+        """`before` until the sustained shift, `after` from it on."""
+        return after if self.t >= SHIFT_FROM else before
+
+    def last(self, before: float, now: float) -> float:
+        """`now` in the last quarter of the series only: a change on the quarter before."""
+        return now if self.t == LAST else before
 
     def ref(self, la: str, n: int) -> str:
         return f"SYN-{la[:3].upper()}-{self.quarter}-{n:05d}"
@@ -168,14 +220,15 @@ def referrals(m: _Maker) -> Iterator[Row]:
         for n in range(m.count("referrals", la)):
             yield {"child_ref": m.ref(la, n), "referral_date": m.day(),
                    "source": _pick(m.rng, REFERRAL_SOURCES),
-                   "multi_agency_triage": _yes(m.rng, 0.72), "re_referral": _yes(m.rng, 0.21)}  # fmt: skip
+                   "multi_agency_triage": _yes(m.rng, 0.72),
+                   "re_referral": _yes(m.rng, m.last(0.21, 0.265))}  # fmt: skip
 
 
 def contacts(m: _Maker) -> Iterator[Row]:
     for la in m.agency.covers:
         total = m.count("referrals", la) * 3.2
         for source, share in REFERRAL_SOURCES:
-            n = round(total * share * m.rng.uniform(0.8, 1.2))
+            n = round(total * share * m.rng.uniform(0.95, 1.05))
             yield {
                 "source": source,
                 "contacts": n,
@@ -185,7 +238,7 @@ def contacts(m: _Maker) -> Iterator[Row]:
 
 def early_help(m: _Maker) -> Iterator[Row]:
     for la in m.agency.covers:
-        started = round(m.count("referrals", la) * m.rng.uniform(0.45, 0.6))
+        started = round(m.count("referrals", la) * m.rng.uniform(0.5, 0.55))
         yield {
             "assessments_started": started,
             "step_ups": round(started * m.rng.uniform(0.05, 0.1)),
@@ -193,10 +246,12 @@ def early_help(m: _Maker) -> Iterator[Row]:
 
 
 def strategy_rows(m: _Maker) -> Iterator[Row]:
+    # The front door's same-day strategy discussions (a sustained improvement from SHIFT_FROM).
+    lags = m.shifted((0.36, 0.34, 0.12, 0.08, 0.06, 0.04), (0.52, 0.34, 0.06, 0.04, 0.03, 0.01))
     for la in m.agency.covers:
         for n in range(m.count("strategy_discussions", la)):
             held = m.rng.choice(m.working)
-            lag = m.rng.choices((0, 1, 2, 3, 5, 10), (0.45, 0.35, 0.09, 0.05, 0.04, 0.02))[0]
+            lag = m.rng.choices((0, 1, 2, 3, 5, 10), lags)[0]
             yield {
                 "child_ref": m.ref(la, n),
                 "referral_date": _working_days_before(held, lag),
@@ -217,7 +272,7 @@ def conferences(m: _Maker) -> Iterator[Row]:
             yield {
                 "child_ref": m.ref(la, n), "conference_date": m.rng.choice(m.working),
                 "conference_type": "ICPC" if m.rng.random() < 0.4 else "RCPC",
-                "advocate": _yes(m.rng, 0.55), "police_attended": attended(0.98, 0.85),
+                "advocate": _yes(m.rng, m.last(0.55, 0.72)), "police_attended": attended(0.98, 0.85),
                 "health_attended": attended(0.98, 0.8), "school_attended": attended(0.85, 0.75),
                 "probation_attended": attended(0.15, 0.7), "parent_attended": _yes(m.rng, 0.82),
                 "child_contribution": _pick(m.rng, CONTRIBUTION),
@@ -251,6 +306,9 @@ def care_reviews(m: _Maker) -> Iterator[Row]:
 
 
 def missing_episodes(m: _Maker) -> Iterator[Row]:
+    # Return home interviews offered later from SHIFT_FROM on: a sustained fall within 72 hours.
+    offered = m.shifted(0.92, 0.84)
+    lags = m.shifted((0.2, 0.3, 0.2, 0.12, 0.1, 0.08), (0.12, 0.2, 0.18, 0.14, 0.18, 0.18))
     for la in m.agency.covers:
         for n in range(m.count("missing_episodes", la)):
             start = m.day()
@@ -258,10 +316,8 @@ def missing_episodes(m: _Maker) -> Iterator[Row]:
                 days=m.rng.choices((0, 1, 2, 5), (0.5, 0.3, 0.15, 0.05))[0]
             )
             offer = None
-            if m.rng.random() < 0.92:
-                offer = returned + dt.timedelta(
-                    days=m.rng.choices((0, 1, 2, 3, 5, 8), (0.2, 0.3, 0.2, 0.12, 0.1, 0.08))[0]
-                )
+            if m.rng.random() < offered:
+                offer = returned + dt.timedelta(days=m.rng.choices((0, 1, 2, 3, 5, 8), lags)[0])
             yield {"child_ref": m.ref(la, n), "missing_from": start,
                    "returned": returned if m.rng.random() < 0.98 else None,
                    "interview_offered": offer}  # fmt: skip
@@ -283,7 +339,8 @@ def child_protection_plans(m: _Maker) -> Iterator[Row]:
         for n in range(m.count("child_protection_plans", la)):
             started = m.quarter.end - dt.timedelta(days=int(m.rng.expovariate(1 / 280)))
             yield {"child_ref": m.ref(la, n), "plan_start": started,
-                   "category": _pick(m.rng, CP_CATEGORIES), "subsequent_plan": _yes(m.rng, 0.22)}  # fmt: skip
+                   "category": _pick(m.rng, CP_CATEGORIES),
+                   "subsequent_plan": _yes(m.rng, m.shifted(0.25, 0.15))}  # fmt: skip
 
 
 def workforce_rows(m: _Maker) -> Iterator[Row]:
@@ -486,6 +543,10 @@ SAMPLE_COMMENTS = {
     "upgraded on 9 September and some records are still being back-filled.",
     ("cleveland_police", "2024Q2"): "Pitstop meetings paused for two weeks in May while the "
     "vulnerability desk moved site.",
+    ("middlesbrough_csc", "2023Q3"): "Missing episodes rose over the summer holidays, most of "
+    "them a few young people repeatedly missing from two children's homes; both have a plan.",
+    ("stockton_csc", "2024Q3"): "The new advocacy service for child protection conferences "
+    "started on 1 July: every child is now offered an advocate before their conference.",
 }
 
 
