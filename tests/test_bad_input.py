@@ -80,9 +80,9 @@ def outcome(tmp_path: Path, catalogue: Catalogue) -> Callable[[Path], Outcome]:
 @pytest.mark.parametrize(
     ("content", "code", "words"),
     [
-        (b"", "file-empty", "the file is empty"),
-        (b"Local authority,FTE\nHartlepool,4\n", "not-a-workbook", "not an Excel workbook"),
-        (None, "file-corrupt", "damaged"),  # None: the real file cut in half
+        (b"", "F-EMPTY", "the file is empty"),
+        (b"Local authority,FTE\nHartlepool,4\n", "F-NOT-A-WORKBOOK", "not an Excel workbook"),
+        (None, "F-CORRUPT", "damaged"),  # None: the real file cut in half
     ],
 )
 def test_unreadable_files(
@@ -111,7 +111,7 @@ def test_password_protected_workbook(returns: Path, outcome: Callable[[Path], Ou
     got = outcome(returns)
     assert got.code == 1
     assert [i[2:] for i in got.issues(POLICE)] == [
-        ("file-encrypted", "the workbook is password-protected")
+        ("F-ENCRYPTED", "the workbook is password-protected")
     ]
     got.others_still_computed()
 
@@ -125,7 +125,7 @@ def test_decompression_bomb_is_refused_before_reading(
             "xl/media/padding.bin", b"\0" * 30_000_000
         )  # 30 MB of zeros packs to ~30 KB
     got = outcome(returns)
-    assert [i[2] for i in got.issues(POLICE)] == ["file-too-large"]
+    assert [i[2] for i in got.issues(POLICE)] == ["F-TOO-LARGE"]
     assert "unpacks to 30 MB" in got.issues(POLICE)[0][3]
     got.others_still_computed()
 
@@ -135,13 +135,13 @@ def test_limits_on_file_size_and_rows(
 ) -> None:
     monkeypatch.setattr(read, "MAX_FILE_BYTES", (folder(returns) / POLICE).stat().st_size - 1)
     got = outcome(returns)
-    assert [i[2] for i in got.issues(POLICE)] == ["file-too-large"]
+    assert [i[2] for i in got.issues(POLICE)] == ["F-TOO-LARGE"]
     monkeypatch.setattr(read, "MAX_FILE_BYTES", 50_000_000)
     monkeypatch.setattr(read, "MAX_ROWS", 3)  # each police sheet has a header and 4 rows
     got = outcome(returns)
     assert sorted(i[:3] for i in got.issues(POLICE)) == [
-        ("Information sharing", None, "too-many-rows"),
-        ("Workforce", None, "too-many-rows"),
+        ("Information sharing", None, "V-TOO-MANY-ROWS"),
+        ("Workforce", None, "V-TOO-MANY-ROWS"),
     ]
     assert got.status[("cleveland_police", "workforce")] == "rejected"
     got.others_still_computed()

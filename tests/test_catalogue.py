@@ -99,18 +99,18 @@ def test_minimal_catalogue_is_clean(tmp_path: Path) -> None:
 
 def test_unknown_key_names_its_line(tmp_path: Path) -> None:
     text = add_after(MINIMAL, "polarity: neither", "colour: red")
-    assert check(tmp_path, text) == [(line_of(text, "colour: red"), "schema-extra_forbidden")]
+    assert check(tmp_path, text) == [(line_of(text, "colour: red"), "C-SCHEMA-EXTRA-FORBIDDEN")]
 
 
 def test_duplicate_indicator_id_names_the_second(tmp_path: Path) -> None:
     text = MINIMAL.replace('id: "3.2.3"', 'id: "3.2.1"')
-    assert check(tmp_path, text) == [(line_of(text, 'id: "3.2.1"', 2), "duplicate-indicator-id")]
+    assert check(tmp_path, text) == [(line_of(text, 'id: "3.2.1"', 2), "C-DUPLICATE-INDICATOR-ID")]
 
 
 def test_unknown_return(tmp_path: Path) -> None:
     first = MINIMAL.index("source: strategy", MINIMAL.index('id: "3.2.3"'))
     text = MINIMAL[:first] + MINIMAL[first:].replace("source: strategy", "source: strategies", 1)
-    assert check(tmp_path, text) == [(line_of(text, "source: strategies"), "unknown-return")]
+    assert check(tmp_path, text) == [(line_of(text, "source: strategies"), "C-UNKNOWN-RETURN")]
 
 
 def test_unknown_column_in_measure_and_filter(tmp_path: Path) -> None:
@@ -118,30 +118,30 @@ def test_unknown_column_in_measure_and_filter(tmp_path: Path) -> None:
         "filter: outcome = 'S47'", "filter: outcom = 'S47'"
     )
     assert check(tmp_path, text) == [
-        (line_of(text, "start: referal_date"), "unknown-column"),
-        (line_of(text, "filter: outcom"), "unknown-column"),
+        (line_of(text, "start: referal_date"), "C-UNKNOWN-COLUMN"),
+        (line_of(text, "filter: outcom"), "C-UNKNOWN-COLUMN"),
     ]
 
 
 def test_filter_that_does_not_parse(tmp_path: Path) -> None:
     text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome = 'S47' AND")
-    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "expression-syntax")]
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "C-EXPRESSION-SYNTAX")]
 
 
 def test_duplicate_yaml_key_is_caught_not_silently_overwritten(tmp_path: Path) -> None:
     text = add_after(MINIMAL, "polarity: neither", "unit: count")
-    assert check(tmp_path, text) == [(line_of(text, "unit: count", 2), "duplicate-key")]
+    assert check(tmp_path, text) == [(line_of(text, "unit: count", 2), "C-DUPLICATE-KEY")]
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
     text = MINIMAL.replace("title: Test catalogue", "title: [Test catalogue")
     errors = check(tmp_path, text)
-    assert len(errors) == 1 and errors[0][1] == "yaml-syntax" and errors[0][0] is not None
+    assert len(errors) == 1 and errors[0][1] == "C-YAML-SYNTAX" and errors[0][0] is not None
 
 
 def test_unit_must_match_the_measure(tmp_path: Path) -> None:
     text = MINIMAL.replace("unit: count", "unit: percent")
-    assert check(tmp_path, text) == [(line_of(text, "unit: percent", 2), "unit-mismatch")]
+    assert check(tmp_path, text) == [(line_of(text, "unit: percent", 2), "C-UNIT-MISMATCH")]
 
 
 def test_numeric_looking_ids_stay_text(tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_check_command_exit_codes_and_file_line(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     line = line_of(text, 'id: "3.2.1"', 2)
     assert f"{path}:{line}" in bad.output
-    assert "duplicate-indicator-id" in bad.output
+    assert "C-DUPLICATE-INDICATOR-ID" in bad.output
 
 
 def test_committed_json_schema_matches_the_models() -> None:
@@ -173,7 +173,7 @@ def test_committed_json_schema_matches_the_models() -> None:
 def test_missing_top_level_key(tmp_path: Path, key: str) -> None:
     text = MINIMAL.replace(f"\n{key}:", f"\nx_{key}:")
     errors = check(tmp_path, text)
-    assert "schema-missing" in {code for _, code in errors}
+    assert "C-SCHEMA-MISSING" in {code for _, code in errors}
 
 
 def issues_of(tmp_path: Path, text: str) -> list[tuple[int | None, str, str]]:
@@ -192,16 +192,16 @@ def test_an_indicator_that_does_not_say_whether_it_has_a_benchmark_is_a_warning(
 ) -> None:
     issues = issues_of(tmp_path, MINIMAL)
     assert [(level, code) for _, level, code in issues] == [
-        ("warning", "benchmark-unstated"),
-        ("warning", "benchmark-unstated"),
+        ("warning", "C-BENCHMARK-UNSTATED"),
+        ("warning", "C-BENCHMARK-UNSTATED"),
     ]
     text = add_after(MINIMAL, "polarity: neither", 'benchmark: {none: "Local only."}')
-    assert [code for _, _, code in issues_of(tmp_path, text)] == ["benchmark-unstated"]
+    assert [code for _, _, code in issues_of(tmp_path, text)] == ["C-BENCHMARK-UNSTATED"]
 
 
 def test_benchmark_none_needs_a_reason(tmp_path: Path) -> None:
     text = add_after(MINIMAL, "polarity: neither", 'benchmark: {none: ""}')
-    assert "schema-string_too_short" in {code for _, code in check(tmp_path, text)}
+    assert "C-SCHEMA-STRING-TOO-SHORT" in {code for _, code in check(tmp_path, text)}
 
 
 def test_a_benchmark_names_a_known_statistic_of_the_same_unit(tmp_path: Path) -> None:
@@ -210,12 +210,12 @@ def test_a_benchmark_names_a_known_statistic_of_the_same_unit(tmp_path: Path) ->
         MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: re_referals_percent}"
     )
     assert check(tmp_path, text) == [
-        (line_of(text, "re_referals_percent"), "unknown-benchmark-statistic")
+        (line_of(text, "re_referals_percent"), "C-UNKNOWN-BENCHMARK-STATISTIC")
     ]
     text = add_after(
         MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: referrals_per_10000}"
     )
-    assert check(tmp_path, text) == [(line_of(text, "referrals_per_10000"), "benchmark-unit")]
+    assert check(tmp_path, text) == [(line_of(text, "referrals_per_10000"), "C-BENCHMARK-UNIT")]
     text = add_after(
         MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: re_referrals_percent}"
     )
@@ -226,13 +226,13 @@ def test_a_benchmark_needs_published_data_in_reference(tmp_path: Path) -> None:
     text = add_after(
         MINIMAL, "polarity: higher_is_better", "benchmark: {statistic: re_referrals_percent}"
     )
-    assert check(tmp_path, text) == [(line_of(text, "re_referrals_percent"), "benchmark-no-data")]
+    assert check(tmp_path, text) == [(line_of(text, "re_referrals_percent"), "C-BENCHMARK-NO-DATA")]
     # An authority the published file has no figure for, in the latest year, is named.
     with_reference(tmp_path)
     other = text.replace("code: E06000001", "code: E06000099")
     path = tmp_path / "indicators.yaml"
     path.write_text(other)
-    (issue,) = [i for i in load_catalogue(path).report.errors if i.code == "benchmark-no-data"]
+    (issue,) = [i for i in load_catalogue(path).report.errors if i.code == "C-BENCHMARK-NO-DATA"]
     assert "year to 31 March 2025, the latest year published, has no figure for Hartlepool" in (
         issue.message
     )
@@ -246,14 +246,14 @@ def test_a_snapshot_is_not_pooled_over_twelve_months(tmp_path: Path) -> None:
         "polarity: higher_is_better",
         "benchmark: {statistic: re_referrals_percent, local: last_12_months}",
     )
-    assert check(tmp_path, text) == [(line_of(text, "local: last_12_months"), "benchmark-local")]
+    assert check(tmp_path, text) == [(line_of(text, "local: last_12_months"), "C-BENCHMARK-LOCAL")]
 
 
 def test_a_benchmarks_breakdown_names_the_measures_own(tmp_path: Path) -> None:
     with_reference(tmp_path)
     text = add_after(MINIMAL, "polarity: higher_is_better",
                      "benchmark: {statistic: re_referrals_percent, breakdown: {sector: Police}}")  # fmt: skip
-    assert check(tmp_path, text) == [(line_of(text, "breakdown: {sector"), "benchmark-breakdown")]
+    assert check(tmp_path, text) == [(line_of(text, "breakdown: {sector"), "C-BENCHMARK-BREAKDOWN")]
 
 
 def test_check_says_which_year_each_benchmark_uses() -> None:
@@ -286,7 +286,7 @@ def test_a_rate_needs_the_population_of_every_local_authority(tmp_path: Path) ->
     text = MINIMAL.replace("kind: count\n", "kind: rate\n").replace(
         "unit: count", "unit: rate_per_10000"
     )
-    assert [code for _, code in check(tmp_path, text)] == ["population-missing"]
+    assert [code for _, code in check(tmp_path, text)] == ["C-POPULATION-MISSING"]
     (tmp_path / "reference").mkdir()
     (tmp_path / "reference" / "population.csv").write_text(
         "area_code,year,population_0_17\nE06000001,2024,21090\n"
@@ -300,8 +300,8 @@ def test_measure_kinds_check_their_columns(tmp_path: Path) -> None:
     text = add_after(text, "shares_of: outcom", "numerator: outcome = 'S47'")
     text = text.replace("kind: count", "kind: proportion").replace("unit: count", "unit: percent")
     assert sorted(check(tmp_path, text)) == [
-        (line_of(text, "shares_of: outcom"), "unknown-column"),
-        (line_of(text, "numerators: {Joint"), "unknown-column"),
+        (line_of(text, "shares_of: outcom"), "C-UNKNOWN-COLUMN"),
+        (line_of(text, "numerators: {Joint"), "C-UNKNOWN-COLUMN"),
     ]
 
 
@@ -311,13 +311,13 @@ def code_errors(tmp_path: Path, text: str) -> list[tuple[int | None, str, str, s
     return [
         (i.location.line, i.code, i.message, i.fix)
         for i in load_catalogue(path).report.issues
-        if i.code in ("unknown-code", "code-not-text", "expression-unchecked")
+        if i.code in ("C-UNKNOWN-CODE", "C-CODE-NOT-TEXT", "C-EXPRESSION-UNCHECKED")
     ]
 
 
 def test_misspelt_code_in_a_filter(tmp_path: Path) -> None:
     text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome = 'S74'")
-    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "unknown-code")]
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "C-UNKNOWN-CODE")]
     ((_, _, message, fix),) = code_errors(tmp_path, text)
     assert "'S74'" in message and "column 'outcome'" in message and "code list 'outcome'" in message
     assert fix.startswith("Did you mean 'S47'?")
@@ -325,7 +325,7 @@ def test_misspelt_code_in_a_filter(tmp_path: Path) -> None:
 
 def test_misspelt_code_in_an_in_list_is_named_alone(tmp_path: Path) -> None:
     text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome IN ('NFA', 'S4')")
-    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "unknown-code")]
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "C-UNKNOWN-CODE")]
     ((_, _, message, fix),) = code_errors(tmp_path, text)
     assert "'S4'" in message and "'NFA'," not in message.split("`")[-1]
     assert fix.startswith("Did you mean 'S47'?")
@@ -333,7 +333,7 @@ def test_misspelt_code_in_an_in_list_is_named_alone(tmp_path: Path) -> None:
 
 def test_misspelt_code_with_the_literal_on_the_left(tmp_path: Path) -> None:
     text = MINIMAL.replace("filter: outcome = 'S47'", "filter: \"'NFAA' <> outcome\"")
-    assert check(tmp_path, text) == [(line_of(text, "filter: \"'NFAA'"), "unknown-code")]
+    assert check(tmp_path, text) == [(line_of(text, "filter: \"'NFAA'"), "C-UNKNOWN-CODE")]
     assert code_errors(tmp_path, text)[0][3].startswith("Did you mean 'NFA'?")
 
 
@@ -348,7 +348,7 @@ def test_misspelt_code_in_a_return_rule(tmp_path: Path) -> None:
         "        fix: Check the dates.\n"
         "aims:",
     )
-    assert check(tmp_path, text) == [(line_of(text, "check: outcome"), "unknown-code")]
+    assert check(tmp_path, text) == [(line_of(text, "check: outcome"), "C-UNKNOWN-CODE")]
     assert "rule check" in code_errors(tmp_path, text)[0][2]
 
 
@@ -356,7 +356,7 @@ def test_a_code_in_another_case_matches_no_row(tmp_path: Path) -> None:
     """Validation stores every code as its list spells it and SQL compares text exactly, so
     `'nfa'` never matches a row that says NFA."""
     text = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome = 'nfa'")
-    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "unknown-code")]
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "C-UNKNOWN-CODE")]
     assert code_errors(tmp_path, text)[0][3].startswith("Did you mean 'NFA'?")
 
 
@@ -383,17 +383,17 @@ def test_codes_in_totals_and_ratios(tmp_path: Path) -> None:
     total = MINIMAL.replace("kind: count", "kind: total").replace(
         "filter: outcome = 'S47'", "value: CASE WHEN outcome = 'S74' THEN 1 ELSE 0 END"
     )
-    assert check(tmp_path, total) == [(line_of(total, "value: CASE"), "unknown-code")]
+    assert check(tmp_path, total) == [(line_of(total, "value: CASE"), "C-UNKNOWN-CODE")]
     parts = add_after(total, "value: CASE", "parts: {A: \"CASE outcome WHEN 'S' THEN 1 END\"}")
     parts = parts.replace("'S74'", "'S47'")
-    assert check(tmp_path, parts) == [(line_of(parts, "parts:"), "unknown-code")]
+    assert check(tmp_path, parts) == [(line_of(parts, "parts:"), "C-UNKNOWN-CODE")]
     ratio = MINIMAL.replace("kind: count", "kind: ratio").replace(
         "filter: outcome = 'S47'", "numerator: CASE WHEN outcome = 'S47' THEN 1 ELSE 0 END"
     )
     ratio = add_after(
         ratio, "numerator: CASE", "denominator: CASE WHEN outcome IN ('S47', 'NFA ') THEN 1 END"
     ).replace("unit: count", "unit: percent")
-    assert check(tmp_path, ratio) == [(line_of(ratio, "denominator: CASE"), "unknown-code")]
+    assert check(tmp_path, ratio) == [(line_of(ratio, "denominator: CASE"), "C-UNKNOWN-CODE")]
     assert code_errors(tmp_path, ratio)[0][3].startswith("Did you mean 'NFA'?")
 
 
@@ -401,7 +401,7 @@ def test_like_patterns_must_match_a_code(tmp_path: Path) -> None:
     good = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome LIKE 'S4%'")
     assert check(tmp_path, good) == []
     bad = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome LIKE 's4%'")
-    assert check(tmp_path, bad) == [(line_of(bad, "filter: outcome"), "unknown-code")]
+    assert check(tmp_path, bad) == [(line_of(bad, "filter: outcome"), "C-UNKNOWN-CODE")]
     insensitive = MINIMAL.replace("filter: outcome = 'S47'", "filter: outcome ILIKE 's4%'")
     assert check(tmp_path, insensitive) == []
 
@@ -410,7 +410,7 @@ def test_a_code_compared_as_a_number(tmp_path: Path) -> None:
     text = MINIMAL.replace("values: [NFA, S47]", 'values: [NFA, "47"]').replace(
         "filter: outcome = 'S47'", "filter: outcome = 47"
     )
-    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "code-not-text")]
+    assert check(tmp_path, text) == [(line_of(text, "filter: outcome"), "C-CODE-NOT-TEXT")]
     assert code_errors(tmp_path, text)[0][3] == "Quote it: '47'."
 
 
@@ -438,7 +438,7 @@ def test_an_expression_only_polars_reads_is_a_warning(
 
     monkeypatch.setattr(sql, "parse", lambda expression: None)
     ((line, code, _, _),) = code_errors(tmp_path, MINIMAL)
-    assert (line, code) == (line_of(MINIMAL, "filter: outcome"), "expression-unchecked")
+    assert (line, code) == (line_of(MINIMAL, "filter: outcome"), "C-EXPRESSION-UNCHECKED")
     assert check(tmp_path, MINIMAL) == []  # a warning: compute runs it
 
 
@@ -447,13 +447,13 @@ def test_a_breakdown_on_a_median_is_an_error(tmp_path: Path) -> None:
     text = text.replace("days: 1\n", "breakdown: [outcome]\n").replace(
         "unit: percent", "unit: days"
     )
-    assert check(tmp_path, text) == [(line_of(text, "breakdown: [outcome]"), "breakdown-on-median")]
+    assert check(tmp_path, text) == [(line_of(text, "breakdown: [outcome]"), "C-BREAKDOWN-ON-MEDIAN")]
     path = tmp_path / "indicators.yaml"
     (issue,) = load_catalogue(path).report.errors
     assert "outcome" in issue.message and "filter" in issue.fix
     # The same breakdown on a median in calendar days, and the fix applied.
     assert [c for _, c in check(tmp_path, text.replace("median_working", "median"))] == [
-        "breakdown-on-median"
+        "C-BREAKDOWN-ON-MEDIAN"
     ]
     fixed = "".join(line for line in text.splitlines(True) if "breakdown: [outcome]" not in line)
     assert check(tmp_path, fixed) == []
@@ -493,8 +493,8 @@ def test_definitions_that_compute_nothing_on_the_samples_are_warnings(
     warnings = [line for line in result.output.splitlines() if " warning " in line]
     assert len(warnings) == 2, result.output
     joint, dol = line_of(text, "outcome = 'Other'"), line_of(text, "deprivation_of_liberty = 'No'")
-    assert f"indicators.yaml:{joint}: warning sample-numerator-zero: 3.2.4" in warnings[0]
-    assert f"indicators.yaml:{dol}: warning sample-filter-empty: 3.4.3" in warnings[1]
+    assert f"indicators.yaml:{joint}: warning C-SAMPLE-NUMERATOR-ZERO: 3.2.4" in warnings[0]
+    assert f"indicators.yaml:{dol}: warning C-SAMPLE-FILTER-EMPTY: 3.4.3" in warnings[1]
 
 
 def test_shipped_catalogue_has_no_warnings_on_its_samples() -> None:

@@ -195,7 +195,7 @@ def test_bad_files_never_stop_the_others(tmp_path: Path, catalogue: Catalogue) -
     (folder / "truncated.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     write_one(tmp_path, catalogue, "cleveland_police")
     issues, status = flat(tmp_path, catalogue)
-    assert sorted(i[3] for i in issues) == ["file-corrupt", "file-empty", "not-a-workbook"]
+    assert sorted(i[3] for i in issues) == ["F-CORRUPT", "F-EMPTY", "F-NOT-A-WORKBOOK"]
     assert status[("cleveland_police", "workforce")] == "received"
 
 

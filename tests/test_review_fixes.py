@@ -315,7 +315,7 @@ def test_one_far_cell_is_refused_before_the_sheet_is_laid_out(
     with pytest.raises(read.ReturnFileError) as refused:
         workbook.raw_sheet("Referrals")
     issue = refused.value.issue
-    assert (issue.code, issue.location.sheet) == ("sheet-too-large", "Referrals")
+    assert (issue.code, issue.location.sheet) == ("V-SHEET-TOO-LARGE", "Referrals")
     assert "Ctrl+End" in issue.fix
     assert read.Workbook(path).raw_sheet("Contacts").frame.height == 2  # the others are read
 
@@ -332,7 +332,7 @@ def test_one_far_cell_in_every_sheet_of_four_returns_is_quick(
     started = time.monotonic()
     loaded = load_quarter(catalogue, Q, returns)
     assert time.monotonic() - started < 10  # was a minute, at 3 GB
-    refused = {(i.agency, i.location.sheet) for i in loaded.issues if i.code == "sheet-too-large"}
+    refused = {(i.agency, i.location.sheet) for i in loaded.issues if i.code == "V-SHEET-TOO-LARGE"}
     assert len(refused) == 4 * len(catalogue.returns_of("hartlepool_csc"))
     assert loaded.status[("cleveland_police", "workforce")] == "received"
 
@@ -602,7 +602,7 @@ def test_check_refuses_a_population_that_is_not_a_positive_number(tmp_path: Path
     population.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["check", str(tmp_path / "indicators.yaml"), "--no-samples"])
     assert result.exit_code == 2, result.output
-    assert f"population.csv:{at + 1}: error population-invalid: the population of Hartlepool " in (
+    assert f"population.csv:{at + 1}: error C-POPULATION-INVALID: the population of Hartlepool " in (
         result.output
     )
     assert "for 2024 is '-45000', not a positive number" in result.output

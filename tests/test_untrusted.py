@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from tees_dataset.catalogue.models import Catalogue, Column
 from tees_dataset.quarter import Quarter
-from tees_dataset.report import Issue
+from tees_dataset.report import Issue, Level
 from tees_dataset.returns import FileResult, QuarterReturns, discover, load_quarter, read
 from tees_dataset.returns.cache import ReturnCache, quarter_key
 from tees_dataset.returns.read import ReturnFileError, Workbook, blank_cell_causes
@@ -119,7 +119,7 @@ def test_feedback_and_reports_are_written_whatever_an_issue_holds(
 ) -> None:
     from tees_dataset.returns.feedback import write_agency_feedback, write_validation_xlsx
 
-    issue = Issue(read.Level.WARNING, "X", "message\x02", fix="=fix\x0b", agency="hartlepool_csc",
+    issue = Issue(Level.WARNING, "X", "message\x02", fix="=fix\x0b", agency="hartlepool_csc",
                   value="\x02value", personal=True, record="REF\x03")  # fmt: skip
     returns = QuarterReturns(Q, tmp_path, [FileResult(tmp_path / "f.xlsx", "", issues=[issue])],
                              {}, {("hartlepool_csc", "workforce"): "received"})  # fmt: skip
@@ -190,7 +190,7 @@ def test_nothing_from_a_return_reaches_a_message_or_a_log(
     issues = loaded.issues
     found = {i.code for i in issues}
     assert {"V-TYPE-DATE", "V-CODE", "V-AREA", "V-COLUMN-EXTRA", "V-HEADER", "V-SHEET-MISSING",
-            "F-UNKNOWN-AGENCY", "F-WRONG-QUARTER", "sheet-unreadable", "V-INTERNAL"} <= found  # fmt: skip
+            "F-UNKNOWN-AGENCY", "F-WRONG-QUARTER", "V-SHEET-UNREADABLE", "V-INTERNAL"} <= found  # fmt: skip
     for issue in issues:
         shown = [issue.message, issue.fix, str(issue), issue.location.sheet or "",
                  issue.location.cell or "", *(issue.to_dict()["location"].values())]  # fmt: skip
@@ -394,7 +394,7 @@ def test_entity_expansion_is_refused(tmp_path: Path, catalogue: Catalogue, sheet
     started = time.monotonic()
     loaded = load_quarter(catalogue, Q, tmp_path)
     assert time.monotonic() - started < 30
-    assert codes(loaded, path.name) == [(None, None, "file-unsafe")]
+    assert codes(loaded, path.name) == [(None, None, "F-UNSAFE")]
     assert loaded.status[("stockton_csc", "workforce")] == "received"
     # The streaming reads refuse it too, should such a file get that far.
     assert blank_cell_causes(path, sheet, {"B2"}) == {}
@@ -423,7 +423,7 @@ def test_a_bomb_that_lies_about_its_size_is_refused(tmp_path: Path, catalogue: C
         assert sum(i.file_size for i in archive.infolist()) < 1_000_000  # what it declares
     with pytest.raises(ReturnFileError) as refused:
         read.inspect_file(path)
-    assert refused.value.issue.code == "file-too-large"
+    assert refused.value.issue.code == "F-TOO-LARGE"
 
 
 def test_an_archive_of_too_many_parts_is_refused(
@@ -433,7 +433,7 @@ def test_an_archive_of_too_many_parts_is_refused(
     monkeypatch.setattr(read, "MAX_PARTS", 5)
     with pytest.raises(ReturnFileError) as refused:
         read.inspect_file(path)
-    assert refused.value.issue.code == "file-too-large"
+    assert refused.value.issue.code == "F-TOO-LARGE"
 
 
 class _NoLoading:
@@ -456,15 +456,15 @@ def _extra_cells(cells: str) -> Callable[[bytes], bytes]:
 @pytest.mark.parametrize(
     ("cells", "code"),
     [
-        ('<row r="2000000"><c r="A2000000"><v>1</v></c></row>', "too-many-rows"),
-        ('<row r="50000"><c r="XFD50000"><v>1</v></c></row>', "sheet-too-large"),
+        ('<row r="2000000"><c r="A2000000"><v>1</v></c></row>', "V-TOO-MANY-ROWS"),
+        ('<row r="50000"><c r="XFD50000"><v>1</v></c></row>', "V-SHEET-TOO-LARGE"),
         (
             '<row r="40000"><c r="A1"><v>1</v></c><c r="ZZ39999" t="n"><v>1</v></c></row>',
-            "sheet-too-large",
+            "V-SHEET-TOO-LARGE",
         ),
-        ('<row r="99"><c s="0" r="B1048577"><v>1</v></c></row>', "too-many-rows"),
-        ("<row r='1500000'><c><v>1</v></c></row>", "too-many-rows"),
-        ('<row r="3000"><c r = "a1100000"><v>1</v></c></row>', "too-many-rows"),
+        ('<row r="99"><c s="0" r="B1048577"><v>1</v></c></row>', "V-TOO-MANY-ROWS"),
+        ("<row r='1500000'><c><v>1</v></c></row>", "V-TOO-MANY-ROWS"),
+        ('<row r="3000"><c r = "a1100000"><v>1</v></c></row>', "V-TOO-MANY-ROWS"),
     ],
 )
 def test_a_sheet_over_the_limits_is_refused_before_it_is_loaded(
@@ -543,7 +543,7 @@ def test_repeated_cells_in_an_ods_are_counted_before_it_is_opened(
     monkeypatch.setattr(read.fastexcel, "read_excel", never)
     with pytest.raises(ReturnFileError) as refused:
         Workbook(path)
-    assert refused.value.issue.code == "sheet-too-large"
+    assert refused.value.issue.code == "V-SHEET-TOO-LARGE"
 
 
 def test_a_legacy_workbook_with_a_cell_past_its_grid_is_refused_before_it_is_opened(
@@ -572,7 +572,7 @@ def test_a_legacy_workbook_with_a_cell_past_its_grid_is_refused_before_it_is_ope
     with pytest.raises(ReturnFileError) as refused:
         Workbook(path, known_sheets={"Workforce"})  # a sheet is named only if the template's
     assert (refused.value.issue.code, refused.value.issue.location.sheet) == (
-        "sheet-too-large", "Workforce",
+        "V-SHEET-TOO-LARGE", "Workforce",
     )  # fmt: skip
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tees_dataset import codes
 from tees_dataset.catalogue.loader import LoadedYaml, read_yaml
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.catalogue.rules import Context, run_rules
-from tees_dataset.report import Issue, Level, Report
+from tees_dataset.report import Issue, Report
 
 __all__ = ["Catalogue", "LoadedCatalogue", "load_catalogue"]
 
@@ -25,6 +26,11 @@ class LoadedCatalogue:
     path: Path
     sha256: str
     source: LoadedYaml | None = None
+
+
+def _upper(error_type: str) -> str:
+    """pydantic's error type in the registry's style: `extra_forbidden` is EXTRA-FORBIDDEN."""
+    return error_type.upper().replace("_", "-")
 
 
 def _pydantic_issues(error: ValidationError, source: LoadedYaml) -> list[Issue]:
@@ -42,7 +48,9 @@ def _pydantic_issues(error: ValidationError, source: LoadedYaml) -> list[Issue]:
             message = f"{where}: {err['msg']}"
             fix = "Correct the value."
         issues.append(
-            Issue(Level.ERROR, f"schema-{err['type']}", message, source.location(loc), fix)
+            codes.C_SCHEMA.issue(
+                message, source.location(loc), fix, code=codes.C_SCHEMA.prefix + _upper(err["type"])
+            )
         )
     return issues
 
@@ -56,9 +64,7 @@ def load_catalogue(path: Path) -> LoadedCatalogue:
         return LoadedCatalogue(None, report, path, digest, source)
     if not isinstance(source.data, dict):
         report.add(
-            Issue(
-                Level.ERROR,
-                "not-a-mapping",
+            codes.C_NOT_A_MAPPING.issue(
                 "the catalogue must be a YAML mapping",
                 source.location(()),
                 "Start the file with `version:` and the other top-level keys.",

@@ -8,7 +8,8 @@ from typing import Any
 
 import yaml
 
-from tees_dataset.report import Issue, Level, Location
+from tees_dataset import codes
+from tees_dataset.report import Issue, Location
 
 Path_ = tuple[str | int, ...]
 
@@ -58,9 +59,7 @@ def load_yaml(text: str, file: str) -> LoadedYaml:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         loaded.issues.append(
-            Issue(
-                Level.ERROR,
-                "yaml-syntax",
+            codes.C_YAML_SYNTAX.issue(
                 f"the file is not valid YAML: {problem}",
                 Location(file, line),
                 "Check indentation and quoting on this line and the one above it.",
@@ -92,9 +91,7 @@ def _build(
                 key = str(key)
             if key in out:
                 loaded.issues.append(
-                    Issue(
-                        Level.ERROR,
-                        "duplicate-key",
+                    codes.C_DUPLICATE_KEY.issue(
                         f"the key '{key}' appears twice in the same mapping; "
                         "YAML would silently keep only the last one",
                         Location(loaded.file, key_node.start_mark.line + 1),
@@ -122,9 +119,7 @@ def read_yaml(path: Path) -> LoadedYaml:
     except (OSError, UnicodeDecodeError) as exc:
         loaded = LoadedYaml(file=str(path), data=None)
         loaded.issues.append(
-            Issue(
-                Level.ERROR,
-                "unreadable",
+            codes.C_UNREADABLE.issue(
                 f"cannot read the catalogue: {exc.__class__.__name__}: {exc}",
                 Location(str(path)),
                 "Check the path and that the file is UTF-8 text.",

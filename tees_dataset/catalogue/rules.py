@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any
 
+from tees_dataset import codes
 from tees_dataset.catalogue.loader import LoadedYaml, Path_
 from tees_dataset.catalogue.models import (
     UNIT_OF_MEASURE,
@@ -24,6 +25,7 @@ from tees_dataset.catalogue.models import (
     TotalMeasure,
     WithinDaysMeasure,
 )
+from tees_dataset.codes import Code
 from tees_dataset.report import Issue, Level, Location
 
 if TYPE_CHECKING:
@@ -38,9 +40,14 @@ class Context:
     source: LoadedYaml
 
     def issue(
-        self, code: str, message: str, path: Path_, fix: str, level: Level = Level.ERROR
+        self,
+        code: Code,
+        message: str,
+        path: Path_,
+        fix: str | None = None,
+        level: Level | None = None,
     ) -> Issue:
-        return Issue(level, code, message, self.source.location(path), fix)
+        return code.issue(message, self.source.location(path), fix, level=level)
 
 
 RuleFn = Callable[[Context], list[Issue]]
@@ -62,7 +69,7 @@ def _duplicates(ctx: Context, kind: str, items: Iterable[tuple[Path_, str]]) -> 
         if counts[identifier] > 1 and identifier in seen:
             issues.append(
                 ctx.issue(
-                    f"duplicate-{kind}-id",
+                    codes.C_DUPLICATE_ID[kind],
                     f"{kind} id '{identifier}' is used more than once",
                     (*path, "id"),
                     f"Give each {kind} its own id.",
@@ -146,7 +153,7 @@ def references(ctx: Context) -> list[Issue]:
             if column.name == AREA_COLUMN:
                 issues.append(
                     ctx.issue(
-                        "reserved-column",
+                        codes.C_RESERVED_COLUMN,
                         f"'{AREA_COLUMN}' is added to every return automatically",
                         (*path, "name"),
                         "Remove this column from the return.",
@@ -155,7 +162,7 @@ def references(ctx: Context) -> list[Issue]:
             if column.type == "code" and column.codes is None:
                 issues.append(
                     ctx.issue(
-                        "code-list-missing",
+                        codes.C_CODE_LIST_MISSING,
                         f"column '{column.name}' is of type code but names no code list",
                         path,
                         "Add `codes: <code list id>`.",
@@ -184,7 +191,7 @@ def references(ctx: Context) -> list[Issue]:
 def _unknown(ctx: Context, kind: str, name: str, path: Path_, known: set[str]) -> Issue:
     close = get_close_matches(name, sorted(known), n=1)
     hint = f"Did you mean '{close[0]}'?" if close else f"Known: {', '.join(sorted(known))}."
-    return ctx.issue(f"unknown-{kind.replace(' ', '-')}", f"unknown {kind} '{name}'", path, hint)
+    return ctx.issue(codes.C_UNKNOWN[kind], f"unknown {kind} '{name}'", path, hint)
 
 
 def _expression_issues(
@@ -200,7 +207,7 @@ def _expression_issues(
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         return [
             ctx.issue(
-                "expression-syntax",
+                codes.C_EXPRESSION_SYNTAX,
                 f"the {what} `{expression}` does not parse: {reason}",
                 path,
                 "Write it as a SQL condition, e.g. `outcome = 'No further action'`; "
@@ -242,64 +249,65 @@ def _code_value_issues(
         # Polars reads it, so compute will run it: only the check of its codes is lost.
         return [
             ctx.issue(
-                "expression-unchecked",
+                codes.C_EXPRESSION_UNCHECKED,
                 f"the {what} `{expression}` could not be read to check its code values",
                 path,
                 "Check the values it compares code columns to against their code lists by "
                 "hand, or write it more plainly (`column = 'code'`, `column IN (...)`).",
-                Level.WARNING,
             )
         ]
     issues = []
     for compared in sql.compared_values(tree, lists):
         code_list = lists[compared.column]
-        codes = code_list.values
+        values = code_list.values
         where = f"column '{compared.column}' (code list '{code_list.id}')"
         shown = f"'{compared.value}'" if compared.text else compared.value
         if compared.comparison != "equals":
             ignore_case = compared.comparison == "ilike"
-            if not any(sql.like_matches(compared.value, c, ignore_case=ignore_case) for c in codes):
+            if not any(
+                sql.like_matches(compared.value, c, ignore_case=ignore_case) for c in values
+            ):
                 issues.append(
                     ctx.issue(
-                        "unknown-code",
+                        codes.C_UNKNOWN_CODE,
                         f"the {what} `{expression}`: the pattern '{compared.value}' matches "
                         f"none of the codes of {where}, so no row would ever match it",
                         path,
-                        f"Its codes are: {'; '.join(codes)}.",
+                        f"Its codes are: {'; '.join(values)}.",
                     )
                 )
-        elif compared.value in codes and not compared.text:
+        elif compared.value in values and not compared.text:
             issues.append(
                 ctx.issue(
-                    "code-not-text",
+                    codes.C_CODE_NOT_TEXT,
                     f"the {what} `{expression}` compares {where} to the number "
                     f"{compared.value}; codes are text and polars cannot compare the two",
                     path,
                     f"Quote it: '{compared.value}'.",
                 )
             )
-        elif compared.value not in codes:
+        elif compared.value not in values:
             issues.append(
                 ctx.issue(
-                    "unknown-code",
+                    codes.C_UNKNOWN_CODE,
                     f"the {what} `{expression}` compares {where} to {shown}, which "
                     "is not one of its codes, so it would never match a row",
                     path,
-                    _closest_code(compared.value, codes),
+                    _closest_code(compared.value, values),
                 )
             )
     return issues
 
 
-def _closest_code(value: str, codes: list[str]) -> str:
+def _closest_code(value: str, values: list[str]) -> str:
     from tees_dataset.catalogue import sql
 
-    same = [c for c in codes if sql.folded(c) == sql.folded(value)]
-    by_fold = {c.casefold(): c for c in codes}
+    same = [c for c in values if sql.folded(c) == sql.folded(value)]
+    by_fold = {c.casefold(): c for c in values}
     close = same or [by_fold[c] for c in get_close_matches(value.casefold(), list(by_fold), n=1)]
     if close:
         return f"Did you mean '{close[0]}'? Codes are compared exactly, as the list spells them."
-    return f"Its codes are: {'; '.join(codes)}."
+    return f"Its codes are: {'; '.join(values)}."
 
 
 # Columns every return's rows carry besides its own: who sent them and the quarter's dates.
@@ -314,7 +322,9 @@ def _unknown_column(ctx: Context, name: str, path: Path_, spec: ReturnSpec) -> I
     known = [c.name for c in spec.columns]
     close = get_close_matches(name, known, n=1)
     hint = f"Did you mean '{close[0]}'?" if close else f"Its columns are: {', '.join(known)}."
-    return ctx.issue("unknown-column", f"return '{spec.id}' has no column '{name}'", path, hint)
+    return ctx.issue(
+        codes.C_UNKNOWN_COLUMN, f"return '{spec.id}' has no column '{name}'", path, hint
+    )
 
 
 def measures(ctx: Context) -> list[Issue]:
@@ -328,7 +338,7 @@ def measures(ctx: Context) -> list[Issue]:
         if indicator.unit != expected_unit:
             issues.append(
                 ctx.issue(
-                    "unit-mismatch",
+                    codes.C_UNIT_MISMATCH,
                     f"a {measure.kind} measure gives a {expected_unit}, but unit is '{indicator.unit}'",
                     (*path, "unit"),
                     f"Set `unit: {expected_unit}`.",
@@ -357,7 +367,7 @@ def _median_breakdown(ctx: Context, measure: MedianDaysMeasure, path: Path_) -> 
     would be dropped without a word, and the pack would show the headline alone."""
     columns = ", ".join(measure.breakdown)
     return ctx.issue(
-        "breakdown-on-median",
+        codes.C_BREAKDOWN_ON_MEDIAN,
         f"a {measure.kind} measure gives one median per area: its breakdown by {columns} "
         "is never computed",
         path,
@@ -378,7 +388,7 @@ def _groupable(ctx: Context, spec: ReturnSpec, column: str, path: Path_) -> list
     kind = col.type if col is not None else "implicit"
     return [
         ctx.issue(
-            "breakdown-not-a-code",
+            codes.C_BREAKDOWN_NOT_A_CODE,
             f"'{column}' is a {kind} column; breakdowns need a code list or whole numbers",
             path,
             "Break down by a column of type code (add a code list) or integer.",
@@ -412,7 +422,7 @@ def _measure_specifics(
         if spec.area_level != "local_authority":
             issues.append(
                 ctx.issue(
-                    "rate-needs-local-authority",
+                    codes.C_RATE_NEEDS_LOCAL_AUTHORITY,
                     "a rate per 10,000 children needs local authority figures, but "
                     f"return '{spec.id}' is made for the partnership as a whole",
                     (*mpath, "kind"),
@@ -428,7 +438,7 @@ def _measure_specifics(
             elif col is not None and col.type != "date":
                 issues.append(
                     ctx.issue(
-                        "not-a-date",
+                        codes.C_NOT_A_DATE,
                         f"'{column}' is a {col.type} column; counting days needs dates",
                         (*mpath, key),
                         "Name a date column of the return.",
@@ -456,7 +466,7 @@ def return_rules(ctx: Context) -> list[Issue]:
             if rule.code in seen:
                 issues.append(
                     ctx.issue(
-                        "duplicate-rule-code",
+                        codes.C_DUPLICATE_RULE_CODE,
                         f"rule code {rule.code} is already used in return '{seen[rule.code]}'",
                         (*path, "code"),
                         "Rule codes are quoted back to agencies: give each rule its own.",
@@ -475,7 +485,7 @@ def agency_coverage(ctx: Context) -> list[Issue]:
         if owners[la.id] != 1:
             issues.append(
                 ctx.issue(
-                    "partnership-coverage",
+                    codes.C_PARTNERSHIP_COVERAGE,
                     f"local authority '{la.id}' is in {owners[la.id]} partnerships; it must be in one",
                     ("local_authorities", n),
                     "List it under exactly one partnership's local_authorities.",
@@ -494,17 +504,17 @@ def reference_data(ctx: Context) -> list[Issue]:
     paths = list(_indicator_paths(ctx.catalogue))
     if any(isinstance(i.measure, RateMeasure) for _, i in paths):
         population = folder / "population.csv"
-        codes: set[str] = set()
+        values: set[str] = set()
         if population.is_file():
             with population.open(newline="", encoding="utf-8") as handle:
                 rows = list(enumerate(csv.DictReader(handle), start=2))
-            codes = {row.get("area_code") or "" for _, row in rows}
+            values = {row.get("area_code") or "" for _, row in rows}
             issues += _population_rows(population, rows)
         for n, la in enumerate(ctx.catalogue.local_authorities):
-            if la.code not in codes:
+            if la.code not in values:
                 issues.append(
                     ctx.issue(
-                        "population-missing",
+                        codes.C_POPULATION_MISSING,
                         f"rates per 10,000 need the child population of {la.name} ({la.code}), "
                         f"which is not in {population}",
                         ("local_authorities", n),
@@ -534,7 +544,7 @@ def _population_rows(path: Path, rows: list[tuple[int, dict[str, str]]]) -> list
             )
         else:
             continue
-        issues.append(Issue(Level.ERROR, "population-invalid", message,
+        issues.append(codes.C_POPULATION_INVALID.issue(message,
                             Location(str(path), line=line), fix))  # fmt: skip
     return issues
 
@@ -568,12 +578,11 @@ def benchmarks(ctx: Context) -> list[Issue]:
         if benchmark is None:
             issues.append(
                 ctx.issue(
-                    "benchmark-unstated",
+                    codes.C_BENCHMARK_UNSTATED,
                     f"{indicator.id} does not say whether it has a national benchmark",
                     path,
                     "Add `benchmark: {statistic: ...}` naming the DfE statistic it compares "
                     "with, or `benchmark: {none: <why there is no fair national equivalent>}`.",
-                    Level.WARNING,
                 )
             )
         elif isinstance(benchmark, Benchmark):
@@ -595,7 +604,7 @@ def _benchmark_issues(
     if statistic.unit != indicator.unit:
         issues.append(
             ctx.issue(
-                "benchmark-unit",
+                codes.C_BENCHMARK_UNIT,
                 f"{indicator.id} is a {indicator.unit} but the benchmark {statistic.id} is a "
                 f"{statistic.unit}: the two cannot be set side by side",
                 (*path, "statistic"),
@@ -616,7 +625,7 @@ def _benchmark_issues(
         elif benchmark.breakdown:
             reason = "only the headline is kept for earlier quarters: leave out `breakdown`"
         if reason:
-            issues.append(ctx.issue("benchmark-local", f"{indicator.id}: {reason}",
+            issues.append(ctx.issue(codes.C_BENCHMARK_LOCAL, f"{indicator.id}: {reason}",
                                     (*path, "local"), "Change `local` or `breakdown`."))  # fmt: skip
     if benchmark.breakdown:
         label = rolling_label(indicator)
@@ -627,7 +636,7 @@ def _benchmark_issues(
             shown = ", ".join(expected) if expected else "no breakdown"
             issues.append(
                 ctx.issue(
-                    "benchmark-breakdown",
+                    codes.C_BENCHMARK_BREAKDOWN,
                     f"{indicator.id}: the benchmark's breakdown names "
                     f"{', '.join(benchmark.breakdown)}, but the indicator's rows are broken "
                     f"down by {shown}",
@@ -639,7 +648,7 @@ def _benchmark_issues(
         elif label and benchmark.breakdown.get("period", label) != label:
             issues.append(
                 ctx.issue(
-                    "benchmark-breakdown",
+                    codes.C_BENCHMARK_BREAKDOWN,
                     f"{indicator.id}: its rolling rows are '{label}', not "
                     f"'{benchmark.breakdown['period']}'",
                     (*path, "breakdown", "period"),
@@ -667,7 +676,7 @@ def _benchmark_data_issues(
     if not years:
         return [
             ctx.issue(
-                "benchmark-no-data",
+                codes.C_BENCHMARK_NO_DATA,
                 f"{indicator.id}: no figure for England for {statistic.id} "
                 f"({statistic.title}) in reference/benchmarks/{statistic.dataset}.csv"
                 + (" or no ONS population for its rates" if statistic.per_10000 else ""),
@@ -688,7 +697,7 @@ def _benchmark_data_issues(
     if gaps:
         return [
             ctx.issue(
-                "benchmark-no-data",
+                codes.C_BENCHMARK_NO_DATA,
                 f"{indicator.id}: {statistic.id} for {statistic.period(year)}, the latest "
                 f"year published, has no figure for {', '.join(gaps)}",
                 (*path, "statistic"),
@@ -750,9 +759,7 @@ def run_rules(ctx: Context, rules: Iterable[RuleFn] = DEFAULT_RULES) -> list[Iss
             issues += rule(ctx)
         except Exception as exc:
             issues.append(
-                Issue(
-                    Level.ERROR,
-                    "rule-crashed",
+                codes.C_RULE_CRASHED.issue(
                     f"the check '{rule.__name__}' failed: {exc.__class__.__name__}: {exc}",
                     ctx.source.location(()),
                     "This is a fault in tees-dataset; please report it with the catalogue.",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tees_dataset import codes
 from tees_dataset.catalogue.loader import LoadedYaml
 from tees_dataset.catalogue.models import (
     Catalogue,
@@ -19,7 +20,7 @@ from tees_dataset.catalogue.models import (
 )
 from tees_dataset.catalogue.rules import Context, _indicator_paths
 from tees_dataset.quarter import Quarter, QuarterError
-from tees_dataset.report import Issue, Level
+from tees_dataset.report import Issue
 
 
 def latest_sample_quarter(samples: Path) -> Quarter | None:
@@ -59,11 +60,10 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
     if quarter is None:
         return [
             ctx.issue(
-                "samples-none",
+                codes.C_SAMPLES_NONE,
                 f"no sample quarter folders in {samples}",
                 (),
                 "Run `make samples`.",
-                Level.WARNING,
             )
         ]
     returns = load_quarter(catalogue, quarter, samples)
@@ -79,15 +79,15 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
         frame = returns.frames.get(indicator.source)
         where = f"on the {quarter} sample returns ({samples})"
         if frame is None or frame.is_empty():
-            issues.append(ctx.issue("sample-no-rows", f"{indicator.id}: return '{indicator.source}' has no rows {where}",
-                                    path, "Check the sample returns validate: `tees-dataset validate`.", Level.WARNING))  # fmt: skip
+            issues.append(ctx.issue(codes.C_SAMPLE_NO_ROWS, f"{indicator.id}: return '{indicator.source}' has no rows {where}",
+                                    path, "Check the sample returns validate: `tees-dataset validate`."))  # fmt: skip
             continue
         measure = indicator.measure
         rows = with_quarter_columns(frame, quarter)
         for column in sorted(_columns(measure) & set(frame.columns)):
             if frame[column].null_count() == frame.height:
-                issues.append(ctx.issue("sample-blank-column", f"{indicator.id}: column '{column}' is blank in every row {where}",
-                                        (*path, "measure"), "Check the column is the one meant, and that agencies fill it.", Level.WARNING))  # fmt: skip
+                issues.append(ctx.issue(codes.C_SAMPLE_BLANK_COLUMN, f"{indicator.id}: column '{column}' is blank in every row {where}",
+                                        (*path, "measure"), "Check the column is the one meant, and that agencies fill it."))  # fmt: skip
         if measure.filter:
             kept = (
                 rows.filter(pl.sql_expr(measure.filter).fill_null(False))
@@ -96,17 +96,17 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
                 .item()
             )
             if kept == 0:
-                issues.append(ctx.issue("sample-filter-empty", f"{indicator.id}: the filter keeps none of {frame.height} rows {where}",
-                                        (*path, "measure", "filter"), "Check the values in the filter against the code list (spelling, case).", Level.WARNING))  # fmt: skip
+                issues.append(ctx.issue(codes.C_SAMPLE_FILTER_EMPTY, f"{indicator.id}: the filter keeps none of {frame.height} rows {where}",
+                                        (*path, "measure", "filter"), "Check the values in the filter against the code list (spelling, case)."))  # fmt: skip
                 continue
         row = tees.get(indicator.id)
         if row is None:
             continue
         if row["status"] == "not_applicable" and "Tees" not in indicator.not_applicable:
-            issues.append(ctx.issue("sample-no-denominator", f"{indicator.id}: nothing to measure (a zero denominator) {where}",
-                                    (*path, "measure"), "Check the filter and the denominator.", Level.WARNING))  # fmt: skip
+            issues.append(ctx.issue(codes.C_SAMPLE_NO_DENOMINATOR, f"{indicator.id}: nothing to measure (a zero denominator) {where}",
+                                    (*path, "measure"), "Check the filter and the denominator."))  # fmt: skip
         elif row["status"] == "ok" and row["unit"] == "percent" and row["numerator"] == 0:
             key = "numerator" if isinstance(measure, ProportionMeasure | RatioMeasure) else "kind"
-            issues.append(ctx.issue("sample-numerator-zero", f"{indicator.id}: the numerator is never met {where} (0%)",
-                                    (*path, "measure", key), "Check the numerator's values against the code list (spelling, case).", Level.WARNING))  # fmt: skip
+            issues.append(ctx.issue(codes.C_SAMPLE_NUMERATOR_ZERO, f"{indicator.id}: the numerator is never met {where} (0%)",
+                                    (*path, "measure", key), "Check the numerator's values against the code list (spelling, case)."))  # fmt: skip
     return issues

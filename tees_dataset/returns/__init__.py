@@ -18,10 +18,11 @@ from typing import Literal, NamedTuple
 
 import polars as pl
 
+from tees_dataset import codes
 from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
 from tees_dataset.digest import sha256_of
 from tees_dataset.quarter import SUPPORTED_YEARS, Quarter
-from tees_dataset.report import Issue, Level, Location
+from tees_dataset.report import Issue, Location
 from tees_dataset.returns.read import RawSheet, ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.validate import SHEET, BatchResult, SheetInput, validate_sheets
 from tees_dataset.returns.workbook import (
@@ -106,9 +107,7 @@ def read_received_log(path: Path) -> tuple[dict[str, dt.date], list[Issue]]:
         return {}, []
 
     def unreadable(why: str, fix: str) -> tuple[dict[str, dt.date], list[Issue]]:
-        return {}, [Issue(
-            Level.WARNING, "F-RECEIVED-UNREADABLE",
-            f"{why}; the returns' file dates are used instead", Location(path.name),
+        return {}, [codes.F_RECEIVED_UNREADABLE.issue(f"{why}; the returns' file dates are used instead", Location(path.name),
             fix + " Until then each return's file date stands in for when it arrived.",
         )]  # fmt: skip
 
@@ -142,8 +141,7 @@ def read_received_log(path: Path) -> tuple[dict[str, dt.date], list[Issue]]:
                     (row.get("received") or "").strip()
                 )
             except (ValueError, TypeError, AttributeError):
-                issues.append(Issue(
-                    Level.WARNING, "F-RECEIVED-DATE", "the received date is not a date like 2024-10-15",
+                issues.append(codes.F_RECEIVED_DATE.issue("the received date is not a date like 2024-10-15",
                     Location(path.name, line=line), "Correct it; until then the file's date is used.",
                 ))  # fmt: skip
     except csv.Error:
@@ -165,9 +163,7 @@ def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
             continue
         if path.is_symlink() or path.resolve().parent != root:
             issues.append(
-                Issue(
-                    Level.WARNING,
-                    "F-LINK",
+                codes.F_LINK.issue(
                     "this is a link to a file elsewhere; it was not followed or read",
                     Location(path.name),
                     "Put the return itself in the folder, not a link to it.",
@@ -180,9 +176,7 @@ def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
             paths.append(path)
         else:
             issues.append(
-                Issue(
-                    Level.WARNING,
-                    "F-NOT-A-RETURN",
+                codes.F_NOT_A_RETURN.issue(
                     "this file is not a workbook and was ignored",
                     Location(path.name),
                     "Returns are Excel workbooks (.xlsx) made from the template.",
@@ -227,9 +221,7 @@ def _identify(
         match = FILE_NAME_PATTERN.match(name)
         if not match:
             result.issues.append(
-                Issue(
-                    Level.ERROR,
-                    "F-UNIDENTIFIED",
+                codes.F_UNIDENTIFIED.issue(
                     "cannot tell which agency this return is from",
                     Location(name),
                     "Use the template for your agency (it identifies itself), or name "
@@ -247,10 +239,7 @@ def _identify(
         # Only the catalogue's ids are quoted: the workbook's text goes in `value`.
         close = get_close_matches(agency_id, [a.id for a in catalogue.agencies], n=1)
         result.issues.append(
-            Issue(
-                Level.ERROR,
-                "F-UNKNOWN-AGENCY",
-                f"the {how} names an agency that is not in the catalogue"
+            codes.F_UNKNOWN_AGENCY.issue(f"the {how} names an agency that is not in the catalogue"
                 if agency_id else f"the {how} names no agency",
                 Location(name),
                 f"Did you mean '{close[0]}'? Use that agency's template."
@@ -263,10 +252,7 @@ def _identify(
     if meta_quarter != str(quarter):
         known = _real_quarter(meta_quarter)
         result.issues.append(
-            Issue(
-                Level.ERROR,
-                "F-WRONG-QUARTER",
-                f"this is the return for {known or 'an unknown quarter'}, not {quarter}",
+            codes.F_WRONG_QUARTER.issue(f"this is the return for {known or 'an unknown quarter'}, not {quarter}",
                 Location(name),
                 (f"Move it to the {known} folder, and send the {quarter} return."
                  if known else f"Send the {quarter} return, made from the {quarter} template."),
@@ -309,9 +295,7 @@ def _open_file(
             result.comment = workbook.comment()
             result.received = received_log.get(agency.id) or _modified(path)
         result.issues += [
-            Issue(
-                Level.WARNING,
-                "F-CHARACTER",
+            codes.F_CHARACTER.issue(
                 "a character that no workbook can hold (a control character) was removed here",
                 Location(path.name, sheet=sheet, cell=cell),
                 "Retype the text in this cell; it was probably pasted from another system.",
@@ -320,9 +304,7 @@ def _open_file(
             for sheet, cell in workbook.cleaned
         ]
         if workbook.cleaned_count > len(workbook.cleaned):
-            result.issues.append(Issue(
-                Level.WARNING, "F-CHARACTER",
-                f"such characters were removed from {workbook.cleaned_count - len(workbook.cleaned):,} "
+            result.issues.append(codes.F_CHARACTER.issue(f"such characters were removed from {workbook.cleaned_count - len(workbook.cleaned):,} "
                 "more cells of the template's sheets", Location(path.name),
                 "Retype the text in those cells; it was probably pasted from another system.",
                 agency=result.agency_id,
@@ -334,9 +316,7 @@ def _open_file(
         return result, None
     except Exception as exc:  # an unreadable file, or a fault here: never the others' problem
         result.issues.append(
-            Issue(
-                Level.ERROR,
-                "file-unreadable",
+            codes.F_UNREADABLE.issue(
                 f"the file could not be read ({exc.__class__.__name__})",
                 Location(path.name),
                 "Check the file opens in Excel and that the folder lets it be read; resend it.",
@@ -357,9 +337,7 @@ def _open_quarter(
         for agency_id in spec.submitted_by
     }
     if folder_outside(returns_dir, folder):
-        issue = Issue(
-            Level.ERROR,
-            "F-FOLDER-LINK",
+        issue = codes.F_FOLDER_LINK.issue(
             f"the {quarter} folder is a link to a folder outside the returns folder; it was not read",
             Location(folder.name),
             "Keep each quarter's returns in a folder inside the returns folder (a link to "
@@ -412,9 +390,7 @@ def _choose(agency: Agency, quarter: Quarter, candidates: list[_Candidate]) -> _
                 if chosen else "; it was not used"
             )  # fmt: skip
             other.result.issues.append(
-                Issue(
-                    Level.ERROR,
-                    "F-NAME-MISMATCH",
+                codes.F_NAME_MISMATCH.issue(
                     f"the file name says this is {other.named.name}'s return but the workbook's "
                     f"metadata says it is {agency.name}'s{used}",
                     Location(other.result.path.name),
@@ -429,9 +405,7 @@ def _choose(agency: Agency, quarter: Quarter, candidates: list[_Candidate]) -> _
     names = ", ".join(c.result.path.name for c in candidates)
     for candidate in candidates:
         candidate.result.issues.append(
-            Issue(
-                Level.ERROR,
-                "F-DUPLICATE",
+            codes.F_DUPLICATE.issue(
                 f"{agency.name} sent {len(candidates)} returns for {quarter}: {names}",
                 Location(candidate.result.path.name),
                 "Keep only the final return in the folder and rebuild.",
@@ -541,9 +515,7 @@ def _validate(spec: ReturnSpec, catalogue: Catalogue, sheets: list[SheetInput]) 
             one = validate_sheets(spec, catalogue, [sheet])
         except Exception as exc:
             _log_fault(exc, f"validating {sheet.file} › {spec.sheet}")
-            issues.append([Issue(
-                Level.ERROR, "V-INTERNAL",
-                f"the sheet could not be checked ({exc.__class__.__name__}); it was not used",
+            issues.append([codes.V_INTERNAL.issue(f"the sheet could not be checked ({exc.__class__.__name__}); it was not used",
                 Location(sheet.file, sheet=spec.sheet),
                 "This is a fault in tees-dataset, not in your return: the analyst will report it.",
                 agency=sheet.agency.id, return_id=spec.id,
@@ -600,7 +572,7 @@ def _accepted_rows(
     )
 
 
-BLANK_CODES = frozenset({"V-REQUIRED", "V-AREA"})
+BLANK_CODES = frozenset({codes.V_REQUIRED.code, codes.V_AREA.code})
 
 
 def _explain_blanks(path: Path, sheet: str, issues: list[Issue]) -> list[Issue]:
@@ -636,9 +608,7 @@ def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
             if close
             else f"Add the sheet '{spec.sheet}' from the template."
         )
-        return Issue(
-            Level.ERROR,
-            "V-SHEET-MISSING",
+        return codes.V_SHEET_MISSING.issue(
             f"the sheet '{spec.sheet}' is missing"
             + ("; a sheet with a similar name is there" if close else ""),
             Location(name),
@@ -653,9 +623,7 @@ def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
         return replace(exc.issue, agency=agency.id, return_id=spec.id)
     except Exception as exc:  # a fault reading one sheet rejects only that sheet
         _log_fault(exc, f"reading {name} › {spec.sheet}")
-        return Issue(
-            Level.ERROR,
-            "sheet-unreadable",
+        return codes.V_SHEET_UNREADABLE.issue(
             f"the sheet could not be read ({exc.__class__.__name__})",
             Location(name, sheet=spec.sheet),
             "Open the workbook in Excel, check the sheet, save and resend.",

@@ -27,7 +27,9 @@ import polars as pl
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml.ElementTree import fromstring, iterparse  # type: ignore[import-untyped]
 
-from tees_dataset.report import Issue, Level, Location
+from tees_dataset import codes
+from tees_dataset.codes import Code
+from tees_dataset.report import Issue, Location
 from tees_dataset.returns.workbook import (
     COMMENTS_LABEL,
     GUIDANCE_SHEET,
@@ -74,21 +76,19 @@ class ReturnFileError(Exception):
 
 def _fail(
     path: Path,
-    code: str,
+    code: Code,
     message: str,
-    fix: str,
+    fix: str | None = None,
     sheet: str | None = None,
     value: str | None = None,
 ) -> ReturnFileError:
-    return ReturnFileError(
-        Issue(Level.ERROR, code, message, Location(path.name, sheet=sheet), fix, value=value)
-    )  # fmt: skip
+    return ReturnFileError(code.issue(message, Location(path.name, sheet=sheet), fix, value=value))
 
 
 def _corrupt(path: Path, why: str = "") -> ReturnFileError:
     return _fail(
         path,
-        "file-corrupt",
+        codes.F_CORRUPT,
         f"the workbook is damaged and cannot be opened{why}",
         "Open it in Excel, save it again, and resend.",
     )
@@ -97,7 +97,7 @@ def _corrupt(path: Path, why: str = "") -> ReturnFileError:
 def _too_large(path: Path, message: str) -> ReturnFileError:
     return _fail(
         path,
-        "file-too-large",
+        codes.F_TOO_LARGE,
         message,
         "Remove anything other than the return's sheets (pictures, pivot caches) and resend.",
     )
@@ -106,7 +106,7 @@ def _too_large(path: Path, message: str) -> ReturnFileError:
 def _unsafe(path: Path) -> ReturnFileError:
     return _fail(
         path,
-        "file-unsafe",
+        codes.F_UNSAFE,
         "the workbook holds XML with a document type, which spreadsheets never write; it was "
         "not read",
         "Open it in Excel, save it as a new .xlsx workbook, and resend.",
@@ -577,14 +577,14 @@ def inspect_file(path: Path, known_sheets: Collection[str] = ()) -> _Layout:
     if size == 0:
         raise _fail(
             path,
-            "file-empty",
+            codes.F_EMPTY,
             "the file is empty (0 bytes)",
             "Save the return again and resend it.",
         )
     if size > MAX_FILE_BYTES:
         raise _fail(
             path,
-            "file-too-large",
+            codes.F_TOO_LARGE,
             f"the file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit",
             "Remove anything other than the return's sheets (pictures, pivot caches) and resend.",
         )
@@ -597,7 +597,7 @@ def inspect_file(path: Path, known_sheets: Collection[str] = ()) -> _Layout:
             if _ENCRYPTED_MARK in handle.read(min(size, 4 * 1024 * 1024)):
                 raise _fail(
                     path,
-                    "file-encrypted",
+                    codes.F_ENCRYPTED,
                     "the workbook is password-protected",
                     "Remove the password (File › Info › Protect Workbook) and resend; send it "
                     "by a secure route instead.",
@@ -605,7 +605,7 @@ def inspect_file(path: Path, known_sheets: Collection[str] = ()) -> _Layout:
         return _check_xls(path, known_sheets)
     raise _fail(
         path,
-        "not-a-workbook",
+        codes.F_NOT_A_WORKBOOK,
         "this is not an Excel workbook",
         "Send the return as an Excel workbook (.xlsx) made from the template.",
     )
@@ -835,7 +835,7 @@ def _check_limits(
     if extent is None:
         raise _fail(
             path,
-            "sheet-unreadable",
+            codes.V_SHEET_UNREADABLE,
             f"{where} cannot be read: its layout is not one Excel writes",
             "Open the workbook in Excel, check the sheet, save and resend.",
             sheet=sheet,
@@ -844,7 +844,7 @@ def _check_limits(
     if extent.rows > MAX_ROWS:
         raise _fail(
             path,
-            "too-many-rows",
+            codes.V_TOO_MANY_ROWS,
             f"{where} has over {MAX_ROWS:,} rows, more than a return can hold",
             "Check for rows filled down by accident; delete them and resend.",
             sheet=sheet,
@@ -853,7 +853,7 @@ def _check_limits(
     if extent.cells > MAX_CELLS:
         raise _fail(
             path,
-            "sheet-too-large",
+            codes.V_SHEET_TOO_LARGE,
             f"{where} has cells as far as row {extent.rows:,} and column "
             f"{column_letter(extent.columns - 1)}, more than a return can hold",
             "Press Ctrl+End to find the last cell; delete the rows and columns beyond your "
@@ -868,7 +868,7 @@ def _check_limits(
     ):
         raise _fail(
             path,
-            "sheet-too-large",
+            codes.V_SHEET_TOO_LARGE,
             f"{where} reaches row {extent.rows:,} but has only {extent.filled:,} cells: "
             "something was typed far beyond the figures",
             "Press Ctrl+End to find the last cell; delete the rows and columns beyond your "
@@ -941,7 +941,7 @@ class Workbook:
         except Exception as exc:  # calamine raises several error types for bad files
             raise _fail(
                 path,
-                "file-corrupt",
+                codes.F_CORRUPT,
                 f"the workbook cannot be read ({exc.__class__.__name__})",
                 "Open it in Excel, save it as .xlsx again, and resend.",
             ) from exc
@@ -1037,7 +1037,7 @@ class Workbook:
         except Exception as exc:
             raise _fail(
                 self.path,
-                "sheet-unreadable",
+                codes.V_SHEET_UNREADABLE,
                 f"the sheet cannot be read ({exc.__class__.__name__})",
                 "Open the workbook in Excel, check the sheet, save and resend.",
                 sheet=name,
@@ -1045,7 +1045,7 @@ class Workbook:
         if frame.height > MAX_ROWS:
             raise _fail(
                 self.path,
-                "too-many-rows",
+                codes.V_TOO_MANY_ROWS,
                 f"the sheet has over {MAX_ROWS:,} rows, more than a return can hold",
                 "Check for rows filled down by accident; delete them and resend.",
                 sheet=name,

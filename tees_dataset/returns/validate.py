@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 from difflib import get_close_matches
 from typing import Any
 
-import pandera.polars as pa
 import polars as pl
 
-from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec
+from tees_dataset import codes
+from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec, Rule
+from tees_dataset.codes import Code
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns.read import RawSheet
@@ -45,13 +46,6 @@ _LATER_DAYS_DUE = 5 * 365
 # 1500); anywhere else (1,5) it is taken for a decimal comma, an error, never dropped.
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
 _DECIMAL_COMMA = r"^[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+$"
-_POLARS_TYPE: dict[str, pl.DataType] = {
-    "text": pl.String(),
-    "code": pl.String(),
-    "integer": pl.Int64(),
-    "number": pl.Float64(),
-    "date": pl.Date(),
-}
 
 
 @dataclass(frozen=True)
@@ -89,20 +83,22 @@ class _Where:
 
     def issue(
         self,
-        level: Level,
-        code: str,
+        code: Code,
         message: str,
         fix: str,
         cell: str | None = None,
         value: Any = None,
         personal: bool = False,
+        *,
+        level: Level | None = None,
+        code_text: str | None = None,
     ) -> Issue:
-        return Issue(
-            level,
-            code,
+        return code.issue(
             message,
             Location(self.file, sheet=self.sheet, cell=cell),
             fix,
+            level=level,
+            code=code_text,
             agency=self.agency,
             return_id=self.return_id,
             value=None if value is None else str(value),
@@ -129,26 +125,34 @@ class _Batch:
         self.reported: list[set[str]] = [set() for _ in sheets]
         self.rows_in_error: list[set[int]] = [set() for _ in sheets]
         self._listed: list[Counter[str]] = [Counter() for _ in sheets]
-        # (code, level, column letter) -> (cells not listed, the fix of the first of them)
-        self._more: list[dict[tuple[str, Level, str], tuple[int, str]]] = [{} for _ in sheets]
+        # (entry, code, level, column letter) -> (cells not listed, the fix of the first of them)
+        self._more: list[dict[tuple[Code, str | None, Level, str], tuple[int, str]]] = [
+            {} for _ in sheets
+        ]
 
     def cell(self, sheet: int, column: str | None, row: int) -> str:
         return f"{self.letters[sheet].get(column or '', '?') if column else 'A'}{row}"
 
-    def add(self, sheet: int, level: Level, code: str, message: str, fix: str,
-            cell: str | None = None, value: Any = None, personal: bool = False) -> None:  # fmt: skip
+    def add(self, sheet: int, entry: Code, message: str, fix: str, cell: str | None = None,
+            value: Any = None, personal: bool = False, *, level: Level | None = None,
+            code: str | None = None) -> None:  # fmt: skip
+        """An issue of `entry` (`level` and `code` for a cross-field rule's own) on the sheet."""
+        level = level or entry.level
         if cell is not None:
             self.reported[sheet].add(cell)
             if level is Level.ERROR and (row := cell.lstrip(_LETTERS)).isdigit():
                 self.rows_in_error[sheet].add(int(row))
-            if self._listed[sheet][code] >= MAX_CELL_ISSUES:
-                key = (code, level, cell.rstrip("0123456789"))
+            counted = code or entry.code
+            if self._listed[sheet][counted] >= MAX_CELL_ISSUES:
+                key = (entry, code, level, cell.rstrip("0123456789"))
                 count, first_fix = self._more[sheet].get(key, (0, fix))
                 self._more[sheet][key] = (count + 1, first_fix)
                 return
-            self._listed[sheet][code] += 1
+            self._listed[sheet][counted] += 1
         self.issues[sheet].append(
-            self.where[sheet].issue(level, code, message, fix, cell, value, personal)
+            self.where[sheet].issue(
+                entry, message, fix, cell, value, personal, level=level, code_text=code
+            )
         )
 
     def summarise(self) -> None:
@@ -156,15 +160,15 @@ class _Batch:
         titles = {c.name: c.title for c in sheet_columns(self.spec)}
         for sheet, more in enumerate(self._more):
             named = {letter: titles[name] for name, letter in self.letters[sheet].items()}
-            for (code, level, letter), (count, fix) in more.items():
+            for (entry, code, level, letter), (count, fix) in more.items():
                 column = f"column {letter} ('{named[letter]}')" if letter in named else (
                     f"column {letter}"
                 )  # fmt: skip
                 self.issues[sheet].append(self.where[sheet].issue(
-                    level, code,
+                    entry,
                     f"and {count:,} more cell{'s' if count > 1 else ''} like this in {column}: "
                     f"only the first {MAX_CELL_ISSUES} of this sheet are listed one by one",
-                    fix,
+                    fix, level=level, code_text=code,
                 ))  # fmt: skip
 
 
@@ -196,8 +200,7 @@ def validate_sheets(
         frame = _resolve_area(batch, frame, catalogue)
     frame = _code_canonical(frame, spec, catalogue)
     _duplicate_issues(batch, frame, columns)
-    _schema_issues(batch, frame, catalogue)
-    _rule_issues(batch, frame)
+    _check_rows(batch, frame, catalogue)
     _coverage_issues(batch, frame, catalogue, read)
     batch.summarise()
     _attach_records(batch, frame)
@@ -210,9 +213,9 @@ def _sheet_body(
     """The sheet's data rows under the expected column names, all text; None if unreadable."""
     raw = sheet.raw
     for cell in raw.cleaned:
-        batch.add(index, Level.WARNING, "V-CHARACTER", _CLEANED, _CLEANED_FIX, cell)
+        batch.add(index, codes.V_CHARACTER, _CLEANED, _CLEANED_FIX, cell)
     if raw.cleaned_count > len(raw.cleaned):
-        batch.add(index, Level.WARNING, "V-CHARACTER",
+        batch.add(index, codes.V_CHARACTER,
                   f"such characters were removed from {raw.cleaned_count - len(raw.cleaned):,} "
                   "more cells of the sheet", _CLEANED_FIX)  # fmt: skip
     header_index = _find_header(raw.frame, columns)
@@ -220,8 +223,7 @@ def _sheet_body(
         expected = ", ".join(c.title for c in batch.spec.columns)
         batch.add(
             index,
-            Level.ERROR,
-            "V-HEADER",
+            codes.V_HEADER,
             f"the header row was not found in the first {HEADER_SEARCH_ROWS} rows",
             f"Keep the template's header row; it names: {expected}.",
         )
@@ -229,8 +231,7 @@ def _sheet_body(
     if not raw.visible:
         batch.add(
             index,
-            Level.WARNING,
-            "V-SHEET-HIDDEN",
+            codes.V_SHEET_HIDDEN,
             "the sheet is hidden; it was read all the same",
             "Unhide the sheet (right-click a sheet tab › Unhide) so what you send is what we read.",
         )
@@ -306,11 +307,11 @@ def _map_columns(
         required = column.required or column.name == AREA_COLUMN
         batch.add(
             index,
-            Level.ERROR if required else Level.WARNING,
-            "V-COLUMN-MISSING",
+            codes.V_COLUMN_MISSING,
             f"the column '{column.title}' is missing",
             fix,
             value=close[0] if close else None,
+            level=Level.ERROR if required else Level.WARNING,
         )
     for text, cell in extras:
         close = get_close_matches(text, titles, n=1, cutoff=0.5)
@@ -321,8 +322,7 @@ def _map_columns(
         )
         batch.add(
             index,
-            Level.WARNING,
-            "V-COLUMN-EXTRA",
+            codes.V_COLUMN_EXTRA,
             "this column is not part of the return",
             fix,
             cell,
@@ -338,8 +338,7 @@ def _drop_totals(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> p
     for sheet, row in frame.filter(is_total).select(SHEET, ROW).iter_rows():
         batch.add(
             sheet,
-            Level.WARNING,
-            "V-TOTALS-ROW",
+            codes.V_TOTALS_ROW,
             f"row {row} looks like a totals row and was ignored",
             "Leave totals out: they are calculated.",
             f"A{row}",
@@ -364,13 +363,12 @@ def _parse_types(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> p
             problem = record[column.name]
             if problem is None:
                 continue
-            code, message, fix = _problem_words(column, problem, batch.sheets[sheet].quarter)
+            code, message = _problem_words(column, problem, batch.sheets[sheet].quarter)
             batch.add(
                 sheet,
-                Level.ERROR,
                 code,
                 message,
-                fix,
+                code.fix,
                 batch.cell(sheet, column.name, record[ROW]),
                 record[f"_raw_{column.name}"],
                 column.personal,
@@ -383,11 +381,6 @@ def _parse_types(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> p
 
 
 _TYPE_WORDS = {"integer": "a whole number", "number": "a number", "date": "a real date"}
-_TYPE_FIX = {
-    "integer": "Enter a whole number with no text or units.",
-    "number": "Enter a number with no text or units.",
-    "date": "Enter a real date as dd/mm/yyyy (check the day exists in that month).",
-}
 
 
 def _is_birth(column: Column) -> bool:
@@ -426,38 +419,24 @@ def _problem(column: Column, raw: pl.Series) -> pl.Expr:
     )  # fmt: skip
 
 
-def _problem_words(column: Column, problem: str, quarter: Quarter) -> tuple[str, str, str]:
-    """The code, message and fix for a problem found by `_problem`."""
+def _problem_words(column: Column, problem: str, quarter: Quarter) -> tuple[Code, str]:
+    """The code and message for a problem found by `_problem` (the fix is the code's)."""
     title = column.title
     earliest, days = _date_limits(column)
     latest = quarter.end + dt.timedelta(days=days)
     if problem == "short-year":
-        return (
-            "V-DATE-YEAR",
-            f"'{title}' has a two-digit year, which could be read as more than one year",
-            "Write the year in full, e.g. 01/07/2024.",
+        return codes.V_DATE_YEAR, (
+            f"'{title}' has a two-digit year, which could be read as more than one year"
         )
     if problem == "early":
-        return (
-            "V-DATE-RANGE",
-            f"'{title}' is before {earliest:%d/%m/%Y}, too early to be right",
-            "Check the year, and enter the date as dd/mm/yyyy.",
-        )
+        return codes.V_DATE_RANGE, f"'{title}' is before {earliest:%d/%m/%Y}, too early to be right"
     if problem == "late":
-        return (
-            "V-DATE-RANGE",
-            f"'{title}' is after {latest:%d/%m/%Y}, too far beyond the quarter to be right",
-            "Check the year, and enter the date as dd/mm/yyyy.",
+        return codes.V_DATE_RANGE, (
+            f"'{title}' is after {latest:%d/%m/%Y}, too far beyond the quarter to be right"
         )
     if problem == "comma":
-        return (
-            "V-DECIMAL-COMMA",
-            f"'{title}' has a decimal comma",
-            "Use a full stop for decimals, e.g. 1.5 (a comma is read only between thousands, "
-            "as in 1,500).",
-        )
-    return (f"V-TYPE-{column.type.upper()}", f"'{title}' is not {_TYPE_WORDS[column.type]}",
-            _TYPE_FIX[column.type])  # fmt: skip
+        return codes.V_DECIMAL_COMMA, f"'{title}' has a decimal comma"
+    return codes.V_TYPE[column.type], f"'{title}' is not {_TYPE_WORDS[column.type]}"
 
 
 def _parse_expr(column: Column) -> pl.Expr:
@@ -526,10 +505,7 @@ def _resolve_area(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> p
             message = "the local authority is not one we know"
         else:
             message = f"the local authority is not one {agency.name} reports for"
-        batch.add(
-            sheet,
-            Level.ERROR,
-            "V-AREA",
+        batch.add(sheet, codes.V_AREA,
             message,
             f"Choose one of: {', '.join(names[la] for la in names if la in agency.covers)}.",
             batch.cell(sheet, AREA_COLUMN, row) if batch.letters[sheet].get(AREA_COLUMN)
@@ -586,8 +562,7 @@ def _duplicate_issues(batch: _Batch, frame: pl.DataFrame, columns: list[Column])
     )
     if key is None:
         for sheet, row, first in copies.iter_rows():
-            batch.add(
-                sheet, Level.ERROR, "V-DUPLICATE-ROW",
+            batch.add(sheet, codes.V_DUPLICATE_ROW,
                 f"row {row} repeats row {first} in every column: it would be counted twice",
                 f"Delete row {row} if it is a copy; if it is another record, correct what was "
                 "copied over it.",
@@ -598,8 +573,7 @@ def _duplicate_issues(batch: _Batch, frame: pl.DataFrame, columns: list[Column])
         ["local authority"] * (spec.area_level == "local_authority") + [f"'{c.title}'" for c in key]
     )
     for sheet, row, first in copies.iter_rows():
-        batch.add(
-            sheet, Level.ERROR, "V-DUPLICATE-KEY",
+        batch.add(sheet, codes.V_DUPLICATE_KEY,
             f"row {row} has figures for the same {what} as row {first}: they would be added "
             "together",
             f"Give one row for each {what}: if both rows are right, add their figures into "
@@ -614,72 +588,116 @@ def _row_cell(batch: _Batch, sheet: int, names: list[str], row: int) -> str:
     return next((f"{letters[n]}{row}" for n in names if n in letters), f"A{row}")
 
 
-def _in_quarter(data: Any) -> pl.LazyFrame:
-    """pandera check: the date lies in its row's quarter."""
-    rows: pl.LazyFrame = data.lazyframe
-    start, end = (pl.col(c) for c in QUARTER_COLUMNS)
-    return rows.select(pl.col(data.key).is_between(start, end))
+@dataclass(frozen=True)
+class RowCheck:
+    """A check every row of a return must pass, under its registered code: a column's own
+    (required, code list, minimum, maximum, in the quarter) or a cross-field rule of the
+    catalogue. A null outcome passes: a blank is the `required` check's to report."""
+
+    code: Code
+    passes: pl.Expr
+    column: Column | None  # the cell reported is this column's (else the row's first)
+    message: str  # a column check's may hold {quarter}, {start} and {end}: the row's quarter
+    fix: str
+    rule: Rule | None = None
 
 
 _QUARTER_MESSAGE = "'{title}' is outside {quarter} ({start:%d/%m/%Y} to {end:%d/%m/%Y})"
 
 
-def _schema(
-    spec: ReturnSpec, catalogue: Catalogue
-) -> tuple[pa.DataFrameSchema, dict[tuple[str, int], tuple[str, str, str]]]:
-    """A pandera schema generated from the return's spec, and what each check means to an agency.
-
-    A message may hold {quarter}, {start} and {end}: the quarter of the row that failed."""
-    schema_columns: dict[str, pa.Column] = {}
-    meaning: dict[tuple[str, int], tuple[str, str, str]] = {}
+def row_checks(spec: ReturnSpec, catalogue: Catalogue) -> list[RowCheck]:
+    """Every check of the return's rows, generated from the catalogue: each column's checks in
+    the order of its columns, then the cross-field rules."""
+    checks: list[RowCheck] = []
     for column in spec.columns:
-        checks: list[pa.Check] = []
-        explain: list[tuple[str, str, str]] = []
+        value, title = pl.col(column.name), column.title
+        if column.required:
+            checks.append(RowCheck(codes.V_REQUIRED, value.is_not_null(), column,
+                                   f"'{title}' is blank", codes.V_REQUIRED.fix))  # fmt: skip
         if column.type == "code" and column.codes:
             code_list = catalogue.code_list(column.codes)
             values = code_list.values if code_list else []
-            checks.append(pa.Check.isin(values))
-            explain.append(
-                (
-                    "V-CODE",
-                    f"'{column.title}' is not one of the allowed values",
-                    f"Choose from the drop-down: {'; '.join(values)}.",
-                )
-            )
+            checks.append(RowCheck(
+                codes.V_CODE, value.is_in(values), column,
+                f"'{title}' is not one of the allowed values",
+                codes.V_CODE.fix.format(codes="; ".join(values)),
+            ))  # fmt: skip
         if column.minimum is not None:
-            checks.append(pa.Check.ge(column.minimum))
-            explain.append(
-                (
-                    "V-MIN",
-                    f"'{column.title}' is below {column.minimum:g}",
-                    f"Enter a value of at least {column.minimum:g}.",
-                )
-            )
+            checks.append(RowCheck(
+                codes.V_MIN, value >= column.minimum, column, f"'{title}' is below {column.minimum:g}",
+                codes.V_MIN.fix.format(minimum=column.minimum),
+            ))  # fmt: skip
         if column.maximum is not None:
-            checks.append(pa.Check.le(column.maximum))
-            explain.append(
-                (
-                    "V-MAX",
-                    f"'{column.title}' is above {column.maximum:g}",
-                    f"Enter a value of at most {column.maximum:g}.",
-                )
-            )
+            checks.append(RowCheck(
+                codes.V_MAX, value <= column.maximum, column, f"'{title}' is above {column.maximum:g}",
+                codes.V_MAX.fix.format(maximum=column.maximum),
+            ))  # fmt: skip
         if column.in_quarter:
-            checks.append(pa.Check(_in_quarter, name="in_quarter"))
-            explain.append(
-                (
-                    "V-QUARTER",
-                    _QUARTER_MESSAGE.replace("{title}", column.title),
-                    "Only records for this quarter belong in this return; move it to the "
-                    "return for its own quarter.",
-                )
-            )
-        for number, text in enumerate(explain):
-            meaning[(column.name, number)] = text
-        schema_columns[column.name] = pa.Column(
-            _POLARS_TYPE[column.type], nullable=not column.required, checks=checks
-        )
-    return pa.DataFrameSchema(schema_columns, strict=False), meaning
+            start, end = (pl.col(c) for c in QUARTER_COLUMNS)
+            checks.append(RowCheck(
+                codes.V_QUARTER, value.is_between(start, end), column,
+                _QUARTER_MESSAGE.replace("{title}", title), codes.V_QUARTER.fix,
+            ))  # fmt: skip
+    by_name = {c.name: c for c in spec.columns}
+    for rule in spec.rules:
+        first = by_name.get(rule.columns[0]) if rule.columns else None
+        checks.append(RowCheck(
+            codes.V_RULE, pl.sql_expr(rule.check), first, rule.message, rule.fix, rule,
+        ))  # fmt: skip
+    return checks
+
+
+def _check_rows(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> None:
+    """Run every row check over all the sheets' rows in one query; each failure is reported at
+    its sheet and cell. A column check skips a cell already reported (as unreadable, say)."""
+    checks = row_checks(batch.spec, catalogue)
+    if not checks or frame.is_empty():
+        return
+    flags = [f"_fails{n}" for n in range(len(checks))]
+    failing = frame.with_columns(
+        (~check.passes).fill_null(False).alias(flag)
+        for check, flag in zip(checks, flags, strict=True)
+    ).filter(pl.any_horizontal(flags))
+    if failing.is_empty():
+        return
+    reported = [set(cells) for cells in batch.reported]
+    by_name = {c.name: c for c in batch.spec.columns}
+    for check, flag in zip(checks, flags, strict=True):
+        rows = failing.filter(pl.col(flag))
+        if check.rule is not None:
+            _rule_failures(batch, rows, check, check.rule, by_name)
+            continue
+        column = check.column
+        assert column is not None
+        found = rows.select(SHEET, ROW, pl.col(column.name).cast(pl.String))
+        for sheet, row, case in found.iter_rows():
+            cell = batch.cell(sheet, column.name, row)
+            if cell in reported[sheet]:
+                continue
+            quarter = batch.sheets[sheet].quarter
+            message = check.message
+            if check.code is not codes.V_REQUIRED:
+                message = message.format(quarter=quarter, start=quarter.start, end=quarter.end)
+            batch.add(sheet, check.code, message, check.fix, cell, case, column.personal)
+
+
+def _rule_failures(
+    batch: _Batch, rows: pl.DataFrame, check: RowCheck, rule: Rule, by_name: dict[str, Column]
+) -> None:
+    """A cross-field rule's failures: at the first of its columns, showing its columns' values
+    (a personal column's never)."""
+    first = check.column.name if check.column else (rule.columns[0] if rule.columns else None)
+    for row in rows.select(SHEET, ROW, *rule.columns).iter_rows(named=True):
+        shown = [
+            f"{by_name[c].title if c in by_name else c} = {row[c]}"
+            for c in rule.columns
+            if c in by_name and not by_name[c].personal
+        ]
+        batch.add(
+            row[SHEET], check.code, rule.message, rule.fix,
+            batch.cell(row[SHEET], first, row[ROW]), "; ".join(shown) or None,
+            level=Level(rule.severity), code=rule.code,
+        )  # fmt: skip
 
 
 def normalised(expr: pl.Expr) -> pl.Expr:
@@ -702,66 +720,6 @@ def _code_canonical(frame: pl.DataFrame, spec: ReturnSpec, catalogue: Catalogue)
     return frame.with_columns(exprs) if exprs else frame
 
 
-def _schema_issues(batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue) -> None:
-    spec = batch.spec
-    schema, meaning = _schema(spec, catalogue)
-    try:
-        schema.validate(frame, lazy=True)
-        return
-    except pa.errors.SchemaErrors as exc:
-        failures = exc.failure_cases
-    # Cells already reported as unreadable (listed or counted) are not reported again as blank.
-    reported = [set(cells) for cells in batch.reported]
-    sheets, rows = frame[SHEET], frame[ROW]
-    by_name = {c.name: c for c in spec.columns}
-    for case, column_name, check, number, index in failures.select(
-        "failure_case", "column", "check", "check_number", "index"
-    ).iter_rows():
-        column = by_name.get(column_name)
-        if column is None or index is None:
-            for sheet in batch.read:  # about the return as a whole: every sheet hears of it
-                batch.add(sheet, Level.ERROR, "V-SCHEMA", f"{column_name}: {check}",
-                          "Check the sheet against the template.")  # fmt: skip
-            continue
-        sheet = sheets[index]
-        cell = batch.cell(sheet, column_name, rows[index])
-        if cell in reported[sheet]:
-            continue
-        if check == "not_nullable":
-            code, message, fix = (
-                "V-REQUIRED",
-                f"'{column.title}' is blank",
-                "Fill it in: it is required.",
-            )
-        else:
-            code, message, fix = meaning.get((column_name, number or 0), ("V-SCHEMA", check, ""))
-            quarter = batch.sheets[sheet].quarter
-            message = message.format(quarter=quarter, start=quarter.start, end=quarter.end)
-        batch.add(sheet, Level.ERROR, code, message, fix, cell, case, column.personal)
-
-
-def _rule_issues(batch: _Batch, frame: pl.DataFrame) -> None:
-    by_name = {c.name: c for c in batch.spec.columns}
-    for rule in batch.spec.rules:
-        failing = frame.filter(pl.sql_expr(rule.check).not_())
-        first = rule.columns[0] if rule.columns else None
-        for row in failing.select(SHEET, ROW, *rule.columns).iter_rows(named=True):
-            shown = [
-                f"{by_name[c].title if c in by_name else c} = {row[c]}"
-                for c in rule.columns
-                if c in by_name and not by_name[c].personal
-            ]
-            batch.add(
-                row[SHEET],
-                Level(rule.severity),
-                rule.code,
-                rule.message,
-                rule.fix,
-                batch.cell(row[SHEET], first, row[ROW]),
-                "; ".join(shown) or None,
-            )
-
-
 def _coverage_issues(
     batch: _Batch, frame: pl.DataFrame, catalogue: Catalogue, read: frozenset[int]
 ) -> None:
@@ -781,19 +739,19 @@ def _coverage_issues(
         has_rows = sheet in with_rows
         if spec.record_level:
             if not has_rows:
-                batch.add(sheet, Level.WARNING, "V-NO-ROWS", "the sheet has no rows",
+                batch.add(sheet, codes.V_NO_ROWS, "the sheet has no rows",
                           "If there were none this quarter, nothing needs doing; otherwise "
                           "fill it in and resend.")  # fmt: skip
             continue
         if not has_rows:
-            batch.add(sheet, Level.ERROR, "V-EMPTY", "the sheet has no figures",
+            batch.add(sheet, codes.V_EMPTY, "the sheet has no figures",
                       "Fill it in; where a figure is nil, enter 0 rather than leaving it blank.")  # fmt: skip
             continue
         if not by_area:
             continue
         for la in batch.sheets[sheet].agency.covers:
             if la not in present[sheet]:
-                batch.add(sheet, Level.ERROR, "V-AREA-MISSING",
+                batch.add(sheet, codes.V_AREA_MISSING,
                           f"there are no figures for {names[la]}",
                           f"Add rows for {names[la]}; where a figure is nil, enter 0.")  # fmt: skip
 
