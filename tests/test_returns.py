@@ -275,7 +275,7 @@ def test_quarters_validated_together_keep_each_finding_with_its_own_quarter(
 def test_a_fault_checking_one_sheet_rejects_only_that_sheet(
     tmp_path: Path, catalogue: Catalogue, monkeypatch: Any
 ) -> None:
-    import tees_dataset.returns as returns_module
+    import tees_dataset.returns.load as returns_module
 
     q2, q3 = _two_quarters(tmp_path, catalogue)
     real = returns_module.validate_sheets
