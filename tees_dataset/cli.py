@@ -1,15 +1,14 @@
-"""Command line: thin Typer commands that parse options, call the library, and exit with its code."""
+"""Command line: thin Typer commands that parse options, call the library, and exit with its code.
+
+How a command fails (one line, a documented exit code) is in `cli_errors`. The rest is kept
+whole, over 400 lines: one function a command with its options, so that every command and
+option is in one place, as the README's command reference (generated from `--help`) shows them."""
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import logging
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,7 +17,8 @@ from tees_dataset import __version__
 if TYPE_CHECKING:
     from tees_dataset.catalogue import Catalogue, LoadedCatalogue
     from tees_dataset.output import Folders
-from tees_dataset.errors import BuildError, ExitCode, Interrupted, describe
+from tees_dataset.cli_errors import USAGE, fail, guard, run
+from tees_dataset.errors import BuildError, describe
 from tees_dataset.quarter import Quarter, QuarterError
 from tees_dataset.report import Issue, Level, Report
 
@@ -35,7 +35,6 @@ from tees_dataset.reference import reference_app  # noqa: E402 - light: csv only
 
 app.add_typer(reference_app, name="reference")
 
-USAGE = 2
 DEFAULT_CATALOGUE = Path("indicators.yaml")
 
 CatalogueOpt = Annotated[
@@ -76,79 +75,11 @@ WaitOpt = Annotated[
 ]
 
 
-def _say_error(message: str, code: int) -> None:
-    """An error, as one line in the log's own format (plain, JSON, or at a terminal); paths
-    and names in it are shown with unprintable characters (a newline, say) escaped."""
-    from tees_dataset.logs import configured
-    from tees_dataset.report import printable
-
-    message = printable(message)
-    if configured():
-        log.error("%s", message, extra={"event": "failed", "exit_code": code})
-    elif _json_requested():  # an error before the log was set up, in the format asked for
-        import json
-
-        line = {"level": "error", "message": message, "event": "failed", "exit_code": code}
-        typer.echo(json.dumps(line), err=True)
-    else:
-        typer.echo(f"Error: {message}", err=True)
-
-
-def _json_requested() -> bool:
-    args = sys.argv[1:]
-    return "--log-format=json" in args or any(
-        a == "--log-format" and b == "json" for a, b in itertools.pairwise(args)
-    )
-
-
-def _fail(message: str, code: int = USAGE) -> NoReturn:
-    _say_error(message, code)
-    raise typer.Exit(code)
-
-
-@contextlib.contextmanager
-def _guard(command: str) -> Iterator[None]:
-    """Every way a command can fail becomes one line and a documented exit code; no message
-    that can hold a value from a return is ever shown (an unexpected fault is named by its type
-    and where it was raised, and the stage it was in)."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except BuildError as exc:
-        _fail(str(exc), exc.code)
-    except QuarterError as exc:
-        _fail(str(exc), USAGE)
-    except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        _fail(
-            f"cannot read or write files:{where}: {exc.strerror or describe(exc)}"
-            + ("; previous outputs are untouched" if command in ("build", "validate") else ""),
-            ExitCode.FAILED,
-        )
-    except Interrupted as exc:
-        _fail(
-            f"stopped by {exc}: nothing was replaced; previous outputs are untouched",
-            exc.code,
-        )
-    except Exception as exc:  # a fault in the tool
-        from tees_dataset.logs import current_stage
-
-        stage = current_stage()
-        _fail(
-            f"tees-dataset {command} failed"
-            + (f" while {stage}" if stage else "")
-            + f" ({describe(exc)}); previous outputs are untouched. This is a fault in the "
-            "tool: please report it with this line.",
-            ExitCode.FAILED,
-        )
-
-
 def _quarter(text: str) -> Quarter:
     try:
         return Quarter.parse(text).check_supported()
     except QuarterError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _print_issue(issue: Issue) -> None:
@@ -176,12 +107,12 @@ def _folders(returns: Path | None, out: Path | None, catalogue: Path) -> tuple[P
 
     for option, given in (("--returns", returns), ("--out", out)):
         if given is not None and not str(given).strip():
-            _fail(f"{option} is empty: give a folder")
+            fail(f"{option} is empty: give a folder")
     try:
         returns_dir, returns_from = resolve_folder("returns", returns, catalogue)
         out_dir, out_from = resolve_folder("out", out, catalogue)
     except BuildError as exc:
-        _fail(str(exc), exc.code)
+        fail(str(exc), exc.code)
     return returns_dir, out_dir, Folders(returns_dir, returns_from, out_dir, out_from)
 
 
@@ -190,11 +121,11 @@ def _catalogue(path: Path) -> LoadedCatalogue:
     from tees_dataset.catalogue import load_catalogue
 
     if not path.is_file():
-        _fail(f"catalogue not found: {path} (pass --catalogue PATH or set TEES_DATASET_CATALOGUE)")
+        fail(f"catalogue not found: {path} (pass --catalogue PATH or set TEES_DATASET_CATALOGUE)")
     loaded = load_catalogue(path)
     if loaded.catalogue is None:
         _print_report(loaded.report)
-        _fail(f"the catalogue {path} has errors; fix them and run `tees-dataset check`")
+        fail(f"the catalogue {path} has errors; fix them and run `tees-dataset check`")
     return loaded
 
 
@@ -236,17 +167,17 @@ def _main(
 ) -> None:
     """Quarterly multi-agency safeguarding dataset for the Tees Safeguarding Children Partnerships."""
     if log_format not in ("auto", "plain", "json"):
-        _fail(f"--log-format must be auto, plain or json, not '{log_format}'")
+        fail(f"--log-format must be auto, plain or json, not '{log_format}'")
     from tees_dataset.logs import configure
 
     if log_file is not None and (
         log_file.is_dir() or (log_file.exists() and not log_file.is_file())
     ):
-        _fail(f"--log-file {log_file} is not a file: give a file to append the log to")
+        fail(f"--log-file {log_file} is not a file: give a file to append the log to")
     try:
         configure(verbose=verbose, fmt=log_format, log_file=log_file)  # type: ignore[arg-type]
     except OSError as exc:
-        _fail(f"cannot write the log file {log_file}: {exc.strerror or describe(exc)}")
+        fail(f"cannot write the log file {log_file}: {exc.strerror or describe(exc)}")
 
 
 @app.command()
@@ -272,20 +203,20 @@ def check(
     from tees_dataset.catalogue import load_catalogue
 
     if not path.is_file():
-        _fail(f"catalogue not found: {path}")
+        fail(f"catalogue not found: {path}")
     loaded = load_catalogue(path)
     report = loaded.report
     folder = samples if samples is not None else path.resolve().parent / "sample_returns"
     if loaded.catalogue is not None and loaded.source is not None and not no_samples:
         if folder.is_dir():
-            from tees_dataset.catalogue.samples import sample_issues
+            from tees_dataset.checking import sample_issues
 
             report.extend(sample_issues(loaded.catalogue, loaded.source, folder))
         elif samples is not None:
-            _fail(f"no sample returns folder {samples}")
+            fail(f"no sample returns folder {samples}")
     _print_report(report)
     if loaded.catalogue is not None:
-        from tees_dataset.catalogue.rules import benchmark_years
+        from tees_dataset.checking import benchmark_years
 
         for line in benchmark_years(loaded.catalogue, path):
             typer.echo(line)
@@ -336,7 +267,7 @@ def build(
     q = _quarter(quarter)
     loaded = _catalogue(catalogue)
     returns_dir, out_dir, folders = _folders(returns, out, catalogue)
-    with _guard("build"):
+    with guard("build"):
         from tees_dataset.build import BuildOptions, run_build
 
         options = BuildOptions(
@@ -382,13 +313,13 @@ def template(
     cat = _loaded(catalogue)
     agencies = [a for a in cat.agencies if agency in (None, a.id) and cat.returns_of(a.id)]
     if not agencies:
-        _fail(f"no agency '{agency}' submits returns; see the agencies in {catalogue}")
-    with _guard("template"):
+        fail(f"no agency '{agency}' submits returns; see the agencies in {catalogue}")
+    with guard("template"):
         for a in agencies:
             try:
                 typer.echo(str(write_template(cat, a, q, out)))
             except TemplateExistsError as exc:
-                _fail(f"{exc}; remove it or choose another --out", USAGE)
+                fail(f"{exc}; remove it or choose another --out", USAGE)
 
 
 @app.command()
@@ -414,13 +345,13 @@ def sample(
     try:
         qs = [q.check_supported() for q in Quarter.parse_range(quarters)]
     except QuarterError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     cat = _loaded(catalogue)
-    with _guard("sample"):
+    with guard("sample"):
         try:
             paths = write_samples(cat, qs, out, seed=seed, scale=scale)
         except NotSampleFolderError as exc:
-            _fail(str(exc), USAGE)
+            fail(str(exc), USAGE)
     typer.echo(f"Wrote {len(paths)} returns for {len(qs)} quarter(s) into {out}")
 
 
@@ -445,7 +376,7 @@ def validate(
     loaded = _catalogue(catalogue)
     assert loaded.catalogue is not None
     returns_dir, out_dir, folders = _folders(returns, out, catalogue)
-    with _guard("validate"):
+    with guard("validate"):
         from tees_dataset.build import run_validate
         from tees_dataset.returns.feedback import summary
 
@@ -492,7 +423,7 @@ def indicators(
         return
     found = cat.indicator(indicator_id)
     if found is None:
-        _fail(f"no indicator '{indicator_id}'; run `tees-dataset indicators` for the list")
+        fail(f"no indicator '{indicator_id}'; run `tees-dataset indicators` for the list")
     ind = found
     spec = cat.return_spec(ind.source)
     lines = [
@@ -569,57 +500,47 @@ def schema(
         typer.echo(text, nl=False)
         return
     if out.is_dir():
-        _fail(
+        fail(
             f"--out {out} is a folder: give the file to write, e.g. {out / 'indicators.schema.json'}"
         )
-    with _guard("schema"):
+    with guard("schema"):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
 
 
+@app.command()
+def rules(
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="table: for a terminal; markdown: for docs."),
+    ] = "table",
+    catalogue: CatalogueOpt = DEFAULT_CATALOGUE,
+) -> None:
+    """Print every issue code: its severity and title (and, as Markdown, meaning and fix).
+
+    The catalogue's own cross-field rules are listed under R* when the catalogue can be read.
+
+    Example: tees-dataset rules --format markdown > docs/codes.md
+    """
+    from tees_dataset import codes
+    from tees_dataset.catalogue import load_catalogue
+
+    if fmt not in ("table", "markdown"):
+        fail(f"--format must be table or markdown, not '{fmt}'")
+    loaded = load_catalogue(catalogue) if catalogue.is_file() else None
+    found = loaded.catalogue if loaded is not None else None
+    rules_ = [
+        (rule.code, rule.severity, f"{spec.title}: {rule.message}")
+        for spec in (found.returns if found is not None else [])
+        for rule in spec.rules
+    ]
+    if fmt == "markdown":
+        typer.echo(codes.reference_markdown(rules_), nl=False)
+    else:
+        typer.echo(codes.reference_text(rules_), nl=False)
+
+
 def main() -> None:
-    """The console script. SIGINT, SIGTERM and SIGHUP are obeyed (exit 130, 143, 129; previous
-    outputs untouched), whatever the parent did with them. Usage errors are one line, like every
-    other failure. Once the command has finished (its outputs written, closed and renamed into
-    place, its logs flushed), the process ends at once: tearing the interpreter down object by
-    object after a build takes about half a second and does nothing for the user."""
-    from tees_dataset import signals
-    from tees_dataset.logs import log_failed
-
-    signals.install()
-    try:
-        result = app(standalone_mode=False)
-        code = result if isinstance(result, int) else 0
-    except typer.TyperException as exc:  # a usage error: a bad option, a missing value
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        exit_code = getattr(exc, "exit_code", USAGE)
-        if message:  # (no command at all: the help has been shown)
-            _say_error(f"{message} (see tees-dataset --help)", exit_code)
-        code = exit_code
-    except typer.Abort:
-        code = ExitCode.INTERRUPTED
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    except Interrupted as exc:  # before or after a command's own handling
-        _say_error(f"stopped by {exc}: nothing was replaced", exc.code)
-        code = exc.code
-    except Exception as exc:  # a fault outside any command's guard
-        _say_error(f"tees-dataset failed ({describe(exc)}); please report it", ExitCode.FAILED)
-        code = ExitCode.FAILED
-    pending = signals.pending()
-    if pending is not None and not code:
-        # The signal came while the new outputs were swapped into place: they are whole.
-        _say_error(f"stopped by signal {pending} after the new outputs were in place", 128)
-        code = 128 + pending
-    if log_failed() and not code:
-        _say_error("the log file could not be written (disk full, or not writable)", 3)
-        code = ExitCode.FAILED
-    _leave(code)
-
-
-def _leave(code: int) -> NoReturn:
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-            stream.flush()
-    os._exit(code)
+    """The console script: the command, its failures as one line and an exit code
+    (`cli_errors.run`)."""
+    run(app)

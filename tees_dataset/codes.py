@@ -16,7 +16,7 @@ kept whole so that the reference it generates is in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +112,46 @@ def entries() -> Iterator[Code]:
     """Every entry, in the order of the reference: by stage, then code."""
     order = list(STAGES)
     yield from sorted(REGISTRY.values(), key=lambda c: (order.index(c.code[0]), c.code))
+
+
+def reference_text(rules: Iterable[tuple[str, str, str]] = ()) -> str:
+    """Every code as a table for a terminal: code, severity and title, by stage; `rules` are the
+    catalogue's own cross-field rules (code, severity, message), listed under `R*`."""
+    entries_ = list(entries())
+    width = max(len(c.code) for c in entries_) + 2
+    lines: list[str] = []
+    for stage, heading in STAGES.items():
+        lines += ["", heading] if lines else [heading]
+        for entry in (c for c in entries_ if c.code.startswith(stage)):
+            lines.append(f"  {entry.code:<{width}}{entry.level.value:<9}{entry.title}")
+            if entry is V_RULE:
+                lines += [
+                    f"    {code:<{width - 2}}{level:<9}{message}" for code, level, message in rules
+                ]
+    return "\n".join(lines) + "\n"
+
+
+def reference_markdown(rules: Iterable[tuple[str, str, str]] = ()) -> str:
+    """Every code as Markdown, for docs: a table per stage with what each means and its fix."""
+    out: list[str] = []
+    for stage, heading in STAGES.items():
+        out += [f"## {heading}", "", "| code | severity | title | what it means | fix |",
+                "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        for entry in (c for c in entries() if c.code.startswith(stage)):
+            cells = [f"`{entry.code}`", entry.level.value, entry.title, entry.description,
+                     entry.fix]  # fmt: skip
+            out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            if entry is V_RULE:
+                out += [
+                    f"| `{code}` | {level} | {_cell(message)} | | |"
+                    for code, level, message in rules
+                ]
+        out.append("")
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 E, W = Level.ERROR, Level.WARNING

@@ -257,7 +257,7 @@ def test_a_benchmarks_breakdown_names_the_measures_own(tmp_path: Path) -> None:
 
 
 def test_check_says_which_year_each_benchmark_uses() -> None:
-    from tees_dataset.catalogue.rules import benchmark_years
+    from tees_dataset.checking import benchmark_years
 
     loaded = load_catalogue(ROOT / "indicators.yaml")
     assert loaded.catalogue is not None

@@ -53,7 +53,7 @@ class Context:
 RuleFn = Callable[[Context], list[Issue]]
 
 
-def _indicator_paths(cat: Catalogue) -> Iterable[tuple[Path_, Indicator]]:
+def indicator_paths(cat: Catalogue) -> Iterable[tuple[Path_, Indicator]]:
     for a, aim in enumerate(cat.aims):
         for o, objective in enumerate(aim.objectives):
             for i, indicator in enumerate(objective.indicators):
@@ -81,7 +81,7 @@ def _duplicates(ctx: Context, kind: str, items: Iterable[tuple[Path_, str]]) -> 
 
 def unique_ids(ctx: Context) -> list[Issue]:
     cat = ctx.catalogue
-    issues = _duplicates(ctx, "indicator", ((p, i.id) for p, i in _indicator_paths(cat)))
+    issues = _duplicates(ctx, "indicator", ((p, i.id) for p, i in indicator_paths(cat)))
     issues += _duplicates(
         ctx, "return", ((("returns", n), r.id) for n, r in enumerate(cat.returns))
     )
@@ -170,7 +170,7 @@ def references(ctx: Context) -> list[Issue]:
                 )
             if column.codes is not None and column.codes not in list_ids:
                 issues.append(_unknown(ctx, "code list", column.codes, (*path, "codes"), list_ids))
-    for ind_path, indicator in _indicator_paths(cat):
+    for ind_path, indicator in indicator_paths(cat):
         if indicator.owner is not None and indicator.owner not in agency_ids:
             issues.append(
                 _unknown(ctx, "agency", indicator.owner, (*ind_path, "owner"), agency_ids)
@@ -331,7 +331,7 @@ def measures(ctx: Context) -> list[Issue]:
     """Measures name real columns of their return, parse, and carry the matching unit."""
     cat = ctx.catalogue
     issues: list[Issue] = []
-    for path, indicator in _indicator_paths(cat):
+    for path, indicator in indicator_paths(cat):
         measure = indicator.measure
         mpath = (*path, "measure")
         expected_unit = UNIT_OF_MEASURE[measure.kind]
@@ -501,7 +501,7 @@ def reference_data(ctx: Context) -> list[Issue]:
 
     folder = Path(ctx.source.file).resolve().parent / "reference"
     issues: list[Issue] = []
-    paths = list(_indicator_paths(ctx.catalogue))
+    paths = list(indicator_paths(ctx.catalogue))
     if any(isinstance(i.measure, RateMeasure) for _, i in paths):
         population = folder / "population.csv"
         values: set[str] = set()
@@ -569,7 +569,7 @@ def benchmarks(ctx: Context) -> list[Issue]:
     from tees_dataset.reference import load_benchmark_data
 
     folder = Path(ctx.source.file).resolve().parent / "reference"
-    paths = list(_indicator_paths(ctx.catalogue))
+    paths = list(indicator_paths(ctx.catalogue))
     datasets = datasets_used(ctx.catalogue)
     data = load_benchmark_data(folder, datasets) if datasets else None
     issues: list[Issue] = []
@@ -705,39 +705,6 @@ def _benchmark_data_issues(
             )
         ]
     return []
-
-
-def benchmark_years(catalogue: Catalogue, catalogue_file: Any) -> list[str]:
-    """Which published year each benchmark uses, in words (for `check` to print): the
-    latest DfE year whose date is no later than the quarter's end."""
-    from pathlib import Path
-
-    from tees_dataset.catalogue.models import Benchmark
-    from tees_dataset.compute.benchmarks import datasets_used, published_years, statistic_of
-    from tees_dataset.quarter import Quarter
-    from tees_dataset.reference import load_benchmark_data
-
-    wanted = [i for _, _, i in catalogue.indicators() if isinstance(i.benchmark, Benchmark)]
-    folder = Path(catalogue_file).resolve().parent / "reference"
-    data = load_benchmark_data(folder, datasets_used(catalogue))
-    lines = []
-    for indicator in wanted:
-        mapped = statistic_of(indicator)
-        if mapped is None:
-            continue
-        _, statistic = mapped
-        years = published_years(data, statistic)
-        if not years:
-            lines.append(f"{indicator.id} benchmark {statistic.id}: no published figures")
-            continue
-        latest = years[-1]
-        first = Quarter.containing(statistic.reference_date(latest))
-        lines.append(
-            f"{indicator.id} benchmark {statistic.id}: {statistic.period(latest)} "
-            f"(published {years[0]} to {latest}) from {first} on; an earlier quarter uses the "
-            "latest year dated no later than its end"
-        )
-    return lines
 
 
 DEFAULT_RULES: tuple[RuleFn, ...] = (

@@ -1,5 +1,9 @@
-"""Running each indicator against sample returns: a definition that parses but computes nothing
-useful (every row filtered out, a numerator never met, a column of blanks) is a warning."""
+"""What `tees-dataset check` adds to the catalogue's own checks, using the later stages.
+
+Each indicator is run against sample returns: a definition that parses but computes nothing
+useful (every row filtered out, a numerator never met, a column of blanks) is a warning. And the
+published year each benchmark uses is told. Both read returns and compute figures, so they sit
+here, above the pipeline's stages, rather than in the catalogue stage."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import polars as pl
 from tees_dataset import codes
 from tees_dataset.catalogue.loader import LoadedYaml
 from tees_dataset.catalogue.models import (
+    Benchmark,
     Catalogue,
     Measure,
     MedianDaysMeasure,
@@ -18,9 +23,13 @@ from tees_dataset.catalogue.models import (
     TotalMeasure,
     WithinDaysMeasure,
 )
-from tees_dataset.catalogue.rules import Context, _indicator_paths
+from tees_dataset.catalogue.rules import Context, indicator_paths
+from tees_dataset.compute import Inputs, QuarterData, compute_quarter, with_quarter_columns
+from tees_dataset.compute.benchmarks import datasets_used, published_years, statistic_of
 from tees_dataset.quarter import Quarter, QuarterError
+from tees_dataset.reference import load_benchmark_data
 from tees_dataset.report import Issue
+from tees_dataset.returns import load_quarter
 
 
 def latest_sample_quarter(samples: Path) -> Quarter | None:
@@ -52,9 +61,6 @@ def _columns(measure: Measure) -> set[str]:
 
 def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> list[Issue]:
     """Warnings for indicators that compute nothing useful on the latest sample quarter."""
-    from tees_dataset.compute import Inputs, QuarterData, compute_quarter, with_quarter_columns
-    from tees_dataset.returns import load_quarter
-
     quarter = latest_sample_quarter(samples)
     ctx = Context(catalogue, source)
     if quarter is None:
@@ -75,7 +81,7 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
         r["indicator_id"]: r
         for r in results.filter((pl.col("area") == "Tees") & (pl.col("breakdown") == "")).to_dicts()
     }
-    for path, indicator in _indicator_paths(catalogue):
+    for path, indicator in indicator_paths(catalogue):
         frame = returns.frames.get(indicator.source)
         where = f"on the {quarter} sample returns ({samples})"
         if frame is None or frame.is_empty():
@@ -110,3 +116,29 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
             issues.append(ctx.issue(codes.C_SAMPLE_NUMERATOR_ZERO, f"{indicator.id}: the numerator is never met {where} (0%)",
                                     (*path, "measure", key), "Check the numerator's values against the code list (spelling, case)."))  # fmt: skip
     return issues
+
+
+def benchmark_years(catalogue: Catalogue, catalogue_file: Path) -> list[str]:
+    """Which published year each benchmark uses, in words (for `check` to print): the
+    latest DfE year whose date is no later than the quarter's end."""
+    wanted = [i for _, _, i in catalogue.indicators() if isinstance(i.benchmark, Benchmark)]
+    folder = Path(catalogue_file).resolve().parent / "reference"
+    data = load_benchmark_data(folder, datasets_used(catalogue))
+    lines = []
+    for indicator in wanted:
+        mapped = statistic_of(indicator)
+        if mapped is None:
+            continue
+        _, statistic = mapped
+        years = published_years(data, statistic)
+        if not years:
+            lines.append(f"{indicator.id} benchmark {statistic.id}: no published figures")
+            continue
+        latest = years[-1]
+        first = Quarter.containing(statistic.reference_date(latest))
+        lines.append(
+            f"{indicator.id} benchmark {statistic.id}: {statistic.period(latest)} "
+            f"(published {years[0]} to {latest}) from {first} on; an earlier quarter uses the "
+            "latest year dated no later than its end"
+        )
+    return lines
