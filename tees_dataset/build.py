@@ -8,15 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tees_dataset import __version__
 from tees_dataset.catalogue import LoadedCatalogue
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.errors import BuildError, ExitCode
 from tees_dataset.figures import (
-    Figures,
     benchmark_figures,
     compute_figures,
-    reference_dir,
     write_benchmarks_csv,
 )
 from tees_dataset.figures import write_results_csv as _write_results_csv
@@ -46,7 +43,9 @@ from tees_dataset.output import (
     swap_into_place,
     write_manifest,
 )
+from tees_dataset.packs import pack_contexts
 from tees_dataset.quarter import Quarter
+from tees_dataset.render.pack_cache import PackCache
 from tees_dataset.render.pool import render_all as _render_all
 from tees_dataset.render.pool import start_render_pool as _start_render_pool
 from tees_dataset.render.xlsx_marks import mark_workbooks
@@ -88,6 +87,8 @@ class BuildOutcome:
     synthetic: bool = False
     unchanged: bool = False  # the outputs were already up to date: nothing was written
     errors: int = 0  # return errors (kept when the issues themselves are not)
+    # What was not computed or rendered again: quarters, recomputed, packs, rendered.
+    reused: dict[str, int] = field(default_factory=dict)
 
 
 def run_build(loaded: LoadedCatalogue, options: BuildOptions) -> BuildOutcome:
@@ -262,7 +263,7 @@ def _build_into(
         trend = figures.trend.to_dicts()
         benchmarks = benchmark_figures(catalogue, loaded, options, rows, trend)
         returns_summary = summary(catalogue, returns)
-        contexts = _pack_contexts(
+        contexts = pack_contexts(
             catalogue, loaded, options, figures, rows, trend, returns_summary, started, benchmarks
         )
         if synthetic:
@@ -288,14 +289,30 @@ def _build_into(
             if synthetic:
                 mark_workbooks(staging, SYNTHETIC_MARK)
 
+        packs = (
+            PackCache(options.out_dir / ".cache" / "packs", loaded.sha256)
+            if options.cache
+            else None
+        )
         with stage(f"rendering {len(contexts)} packs"):
-            _render_all(contexts, staging, html=options.html, pool=pool, meanwhile=meanwhile)
+            rendered = _render_all(
+                contexts, staging, html=options.html, pool=pool, meanwhile=meanwhile, cache=packs
+            )
     except BaseException:
         if pool is not None:
             pool.abort()
         raise
     if pool is not None:
         pool.close()
+    reused = {
+        "quarters": len(figures.computed), "recomputed": len(figures.recomputed),
+        "packs": len(contexts), "rendered": rendered,
+    }  # fmt: skip
+    log.info(
+        "recomputed %d of %d quarters; re-rendered %d of %d packs (the rest unchanged, reused)",
+        reused["recomputed"], reused["quarters"], rendered, len(contexts),
+        extra={"event": "reused", **reused},
+    )  # fmt: skip
 
     missing = [
         f"{r['agency_name']}: {r['return_title']} {r['status']}"
@@ -310,7 +327,9 @@ def _build_into(
                                                "errors": errors}},
     )  # fmt: skip
     outputs = sorted(p for p in staging.iterdir() if p.is_file() and p.name != STAGING_MARK)
-    return BuildOutcome(code, staging, outputs, missing, returns.issues, synthetic, errors=errors)
+    return BuildOutcome(
+        code, staging, outputs, missing, returns.issues, synthetic, errors=errors, reused=reused
+    )
 
 
 def _found_some(returns: Any) -> None:
@@ -326,69 +345,3 @@ def _found_some(returns: Any) -> None:
         "the previous outputs are as they were",
         ExitCode.NO_RETURNS,
     )
-
-
-def _pack_contexts(
-    catalogue: Catalogue,
-    loaded: LoadedCatalogue,
-    options: BuildOptions,
-    figures: Figures,
-    rows: list[dict[str, Any]],
-    trend: list[dict[str, Any]],
-    returns_summary: list[dict[str, Any]],
-    started: dt.datetime,
-    benchmarks: list[dict[str, Any]] | None = None,
-) -> list[Any]:
-    """What each partnership's pack shows."""
-    from tees_dataset.reference import read_sources
-    from tees_dataset.render.context import (
-        CompletenessRow,
-        ReferenceSource,
-        SourceFile,
-        build_context,
-    )
-
-    agency_names = {a.id: a.name for a in catalogue.agencies}
-    sources = [
-        SourceFile(
-            f.path.parent.name,
-            "" if options.publish else f.path.name,
-            agency_names.get(f.agency_id or "", "unidentified"),
-            f.sha256,
-        )
-        for f in figures.files
-        # File names are the senders' own text: the published pack names agencies only.
-        if f.sha256
-    ]
-    reference_sources = [
-        ReferenceSource(r["title"], r["file"], r["publication_year"], r["sha256"])
-        for r in read_sources(reference_dir(loaded))
-    ]
-    contexts = []
-    for partnership in catalogue.partnerships:
-        completeness = [
-            CompletenessRow(
-                r["agency_name"],
-                r["return_title"],
-                r["status"],
-                r["errors"],
-                r["received"],
-                r["late"],
-                "" if options.publish else r["comment"],  # an agency's free text stays internal
-            )
-            for r in returns_summary
-            if _agency_serves(catalogue, r["agency"], partnership.local_authorities)
-        ]
-        contexts.append(
-            build_context(
-                catalogue, partnership, options.quarter, rows, completeness,
-                tool_version=__version__, produced=started, trend=trend, benchmarks=benchmarks,
-                sources=sources, reference_sources=reference_sources, published=options.publish,
-            )
-        )  # fmt: skip
-    return contexts
-
-
-def _agency_serves(catalogue: Catalogue, agency_id: str, las: list[str]) -> bool:
-    agency = catalogue.agency(agency_id)
-    return agency is not None and bool(set(agency.covers) & set(las))

@@ -8,7 +8,7 @@ variant, and adds the changes from a quarter and a year before. `results.csv`, `
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ class Figures:
     results: Any  # polars DataFrame: the quarter's rows, with changes
     trend: Any  # polars DataFrame: headline rows of up to 8 quarters
     files: list[Any]  # every FileResult read, history included
+    computed: list[Quarter] = field(default_factory=list)  # every quarter with figures
+    recomputed: list[Quarter] = field(default_factory=list)  # those not taken from the cache
 
 
 def partnership_areas(catalogue: Catalogue) -> dict[str, list[str]]:
@@ -104,8 +106,10 @@ def compute_figures(
         compute_quarter,
         population_for,
     )
+    from tees_dataset.figure_cache import FigureCache, figure_key
+    from tees_dataset.fingerprint import tool_key
     from tees_dataset.returns import QuarterReturns, load_quarters
-    from tees_dataset.returns.cache import ReturnCache
+    from tees_dataset.returns.cache import ReturnCache, quarter_key
 
     cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
     population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
@@ -120,6 +124,22 @@ def compute_figures(
     results = {}
     files = []
     current_returns = None
+    # Each quarter's figures are cached, keyed by the files they are computed from (see
+    # figure_cache.py): a rebuild recomputes only the quarters whose inputs changed.
+    figure_cache = FigureCache(options.out_dir / ".cache" / "figures") if options.cache else None
+    span = max(
+        (ind.measure.rolling_quarters or 1 for _, _, ind in catalogue.indicators()
+         if isinstance(ind.measure, RatioMeasure)),
+        default=1,
+    )  # fmt: skip
+    folder_keys: dict[Quarter, str | None] = {}
+
+    def folder_key(q: Quarter) -> str | None:
+        if q not in folder_keys:
+            folder_keys[q] = quarter_key(options.returns_dir / str(q), loaded.sha256, tool_key())
+        return folder_keys[q]
+
+    recomputed: list[Quarter] = []
     for batch in _read_plan(options, cache, loaded.sha256):
         # Oldest first: a quarter's rolling figures need only earlier ones.
         quarters = [p.quarter for p in batch]
@@ -140,14 +160,27 @@ def compute_figures(
             datas[q] = QuarterData(
                 returns.frames, {k: v == "received" for k, v in returns.status.items()}
             )
-            with stage(f"computing {q}", quarter=str(q)):
-                inputs = Inputs(
-                    q, datas[q], history=datas,
-                    population=population_for(population_table, catalogue, q),
-                    # Earlier quarters feed the trend (headlines) and the changes (every row).
-                    detail=q in detailed,
-                )  # fmt: skip
-                results[q] = compute_quarter(catalogue, inputs)
+            population = population_for(population_table, catalogue, q)
+            # Earlier quarters feed the trend (headlines) and the changes (every row).
+            detail = q in detailed
+            # Its own returns, and for its rolling figures those of the quarters they span.
+            spanned = [q.shift(-n) for n in range(span if detail else 1)]
+            key = figure_key(
+                q, [folder_key(s) if s in datas else None for s in spanned], population,
+                detail=detail,
+            ) if figure_cache else None  # fmt: skip
+            cached = figure_cache.load(key) if figure_cache and key else None
+            if cached is not None:
+                results[q] = cached
+            else:
+                with stage(f"computing {q}", quarter=str(q)):
+                    inputs = Inputs(
+                        q, datas[q], history=datas, population=population, detail=detail
+                    )
+                    results[q] = compute_quarter(catalogue, inputs)
+                recomputed.append(q)
+                if figure_cache and key:
+                    figure_cache.save(key, results[q])
             datas[q] = QuarterData(
                 {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
             )
@@ -178,7 +211,9 @@ def compute_figures(
         "unit",
         "status",
     )
-    return Figures(replace(current_returns, frames={}), current, trend, files)
+    return Figures(
+        replace(current_returns, frames={}), current, trend, files, sorted(results), recomputed
+    )
 
 
 def write_results_csv(results: Any, path: Path) -> None:

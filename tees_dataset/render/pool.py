@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tees_dataset.errors import BuildError
+from tees_dataset.render.pack_cache import PackCache, pack_key
 from tees_dataset.render.server import receive, send
 
 
@@ -99,9 +100,11 @@ def render_all(
     html: bool,
     pool: RenderPool | None = None,
     meanwhile: Callable[[], None] | None = None,
-) -> None:
+    cache: PackCache | None = None,
+) -> int:
     """Render every pack in the render server, running `meanwhile` in this process as they
-    render; without a server (a test, the benchmark's floor), one after another here."""
+    render; without a server (a test, the benchmark's floor), one after another here. A pack
+    whose content is in `cache` is linked from there instead. Returns how many were rendered."""
     jobs = [
         (
             c,
@@ -110,7 +113,28 @@ def render_all(
         )
         for c in contexts
     ]
-    if pool is None:
+    keys: dict[Path, str] = {}
+    if cache is not None:
+        for job in list(jobs):
+            key = pack_key(job[0], html=html, salt=cache.salt)
+            if cache.take(key, job[1], job[2]):
+                jobs.remove(job)
+            else:
+                keys[job[1]] = key
+    _render_jobs(jobs, pool, meanwhile)
+    if cache is not None:
+        for _, pdf, html_path in jobs:
+            cache.keep(keys[pdf], pdf, html_path)
+        cache.prune()
+    return len(jobs)
+
+
+def _render_jobs(
+    jobs: list[tuple[Any, Path, Path | None]],
+    pool: RenderPool | None,
+    meanwhile: Callable[[], None] | None,
+) -> None:
+    if pool is None or not jobs:
         from tees_dataset.render.pdf import render_pack
 
         for job in jobs:

@@ -1,0 +1,211 @@
+"""The caches a rebuild pays only for what changed with: each quarter's computed figures
+(figure_cache.py) and the rendered packs (render/pack_cache.py), beside the read cache.
+
+What is read, computed and rendered is counted (the returns read, compute_quarter's calls, the
+packs rendered), never timed. Packs are "rendered" by a stand-in that writes the pack's name: the
+cache is what is under test, not WeasyPrint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tees_dataset import build, fingerprint
+from tees_dataset.catalogue import LoadedCatalogue, load_catalogue
+from tees_dataset.quarter import Quarter
+
+ROOT = Path(__file__).resolve().parent.parent
+Q = Quarter(2024, 3)
+KEPT = [Q.shift(-n) for n in range(5, -1, -1)]  # six quarters: enough for every figure's span
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.read: list[str] = []
+        self.computed: list[str] = []
+        self.rendered: list[str] = []
+
+    def clear(self) -> None:
+        self.read.clear()
+        self.computed.clear()
+        self.rendered.clear()
+
+
+@pytest.fixture
+def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
+    import tees_dataset.compute as compute
+    import tees_dataset.render.pdf as pdf
+    import tees_dataset.returns as returns
+
+    seen = Counts()
+    load, compute_quarter = returns.load_quarters, compute.compute_quarter
+
+    def load_quarters(catalogue: Any, quarters: list[Quarter], folder: Path) -> Any:
+        seen.read += [str(q) for q in quarters]
+        return load(catalogue, quarters, folder)
+
+    def computed(catalogue: Any, inputs: Any) -> Any:
+        seen.computed.append(str(inputs.quarter))
+        return compute_quarter(catalogue, inputs)
+
+    def render_pack(context: Any, pdf_path: Path, html_path: Path | None = None) -> None:
+        seen.rendered.append(context.partnership_id)
+        pdf_path.write_text(f"the {context.partnership_id} pack")
+
+    monkeypatch.setattr(returns, "load_quarters", load_quarters)
+    monkeypatch.setattr(compute, "compute_quarter", computed)
+    monkeypatch.setattr(pdf, "render_pack", render_pack)
+    monkeypatch.setattr(build, "_start_render_pool", lambda packs: None)
+    return seen
+
+
+@pytest.fixture
+def returns_dir(tmp_path: Path) -> Path:
+    for q in KEPT:
+        shutil.copytree(ROOT / "sample_returns" / str(q), tmp_path / "returns" / str(q))
+    return tmp_path / "returns"
+
+
+def catalogue_copy(tmp_path: Path, *, comment: str = "") -> LoadedCatalogue:
+    folder = tmp_path / "catalogue"
+    folder.mkdir(exist_ok=True)
+    (folder / "indicators.yaml").write_text(
+        (ROOT / "indicators.yaml").read_text(encoding="utf-8") + comment, encoding="utf-8"
+    )
+    if not (folder / "reference").exists():
+        shutil.copytree(ROOT / "reference", folder / "reference")
+    loaded = load_catalogue(folder / "indicators.yaml")
+    assert loaded.catalogue is not None
+    return loaded
+
+
+def run(
+    loaded: LoadedCatalogue, returns_dir: Path, out: Path, **options: Any
+) -> build.BuildOutcome:
+    return build.run_build(loaded, build.BuildOptions(Q, returns_dir, out, **options))
+
+
+def correct(path: Path) -> None:
+    """An agency corrects its return: a referral's date moves by a day (within the quarter)."""
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["LADO referrals"]
+    date = sheet["C2"].value
+    assert isinstance(date, dt.datetime)
+    sheet["C2"].value = date - dt.timedelta(days=1) if date.day > 1 else date + dt.timedelta(days=1)
+    workbook.save(path)
+
+
+def test_a_corrected_return_invalidates_exactly_what_it_feeds(
+    tmp_path: Path, returns_dir: Path, counts: Counts
+) -> None:
+    loaded = catalogue_copy(tmp_path)
+    out = tmp_path / "out"
+    first = run(loaded, returns_dir, out)
+    assert sorted(counts.computed) == [str(q) for q in KEPT]
+    assert first.reused == {"quarters": 6, "recomputed": 6, "packs": 2, "rendered": 2}
+
+    # The latest quarter: only its returns are read again, and only its figures computed.
+    counts.clear()
+    correct(returns_dir / str(Q) / f"hartlepool_lado-{Q}.xlsx")
+    again = run(loaded, returns_dir, out)
+    assert counts.read == [str(Q)] and counts.computed == [str(Q)]
+    assert again.reused["recomputed"] == 1 and again.reused["quarters"] == 6
+    assert not again.unchanged
+
+    # An earlier quarter: its own figures, and those whose rolling 12 months reach back to it
+    # (the quarter before the latest and the latest: 2023Q4 to 2024Q3 spans 2024Q1). 2023Q3's
+    # figures are computed in detail too (the same quarter a year before), but end before it.
+    counts.clear()
+    earlier = Q.shift(-2)
+    correct(returns_dir / str(earlier) / f"hartlepool_lado-{earlier}.xlsx")
+    run(loaded, returns_dir, out)
+    assert sorted(counts.read) == [str(earlier), str(Q)]  # the quarter built is always read
+    assert sorted(counts.computed) == [str(earlier), str(Q.shift(-1)), str(Q)]
+
+    # Whatever came from the caches, the figures are those of a build without them.
+    cached = (out / str(Q) / "results.csv").read_text()
+    run(loaded, returns_dir, tmp_path / "fresh", cache=False)
+    assert (tmp_path / "fresh" / str(Q) / "results.csv").read_text() == cached
+
+
+def test_packs_whose_content_is_unchanged_are_linked_not_rendered(
+    tmp_path: Path, returns_dir: Path, counts: Counts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = catalogue_copy(tmp_path)
+    out = tmp_path / "out"
+    run(loaded, returns_dir, out)
+    pdf = out / str(Q) / f"HSSCP-{Q}.pdf"
+    before = pdf.read_text()
+    counts.clear()
+    # The build's inputs look different (so it is not "unchanged"), its packs' content is not.
+    monkeypatch.setattr(build, "build_key", lambda loaded, options: "another build")
+    again = run(loaded, returns_dir, out)
+    assert counts.rendered == [] and counts.computed == []
+    assert again.reused == {"quarters": 6, "recomputed": 0, "packs": 2, "rendered": 0}
+    assert pdf.read_text() == before
+
+
+def test_a_change_of_catalogue_or_code_invalidates_everything(
+    tmp_path: Path, returns_dir: Path, counts: Counts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    run(catalogue_copy(tmp_path), returns_dir, out)
+    counts.clear()
+    changed = catalogue_copy(tmp_path, comment="\n# a comment: a catalogue with another digest\n")
+    run(changed, returns_dir, out)
+    assert sorted(counts.computed) == [str(q) for q in KEPT]
+    assert sorted(counts.rendered) == ["HSSCP", "STSCP"]
+
+    counts.clear()
+    monkeypatch.setattr(fingerprint, "code_sha256", lambda: "another version of the code")
+    run(changed, returns_dir, out)
+    assert sorted(counts.computed) == [str(q) for q in KEPT]
+    assert sorted(counts.rendered) == ["HSSCP", "STSCP"]
+
+
+def test_a_corrupt_cache_entry_is_ignored_and_rebuilt(
+    tmp_path: Path,
+    returns_dir: Path,
+    counts: Counts,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loaded = catalogue_copy(tmp_path)
+    out = tmp_path / "out"
+    run(loaded, returns_dir, out)
+    good = (out / str(Q) / "results.csv").read_text()
+    figures = sorted((out / ".cache" / "figures").glob("*/results.parquet"))
+    assert len(figures) == 6
+    figures[0].write_bytes(b"PAR1 not the rows that were cached PAR1")  # unreadable
+    rows = figures[1].read_bytes()  # readable, but not what was written
+    figures[1].write_bytes(
+        rows[: len(rows) // 2] + bytes([rows[len(rows) // 2] ^ 1]) + rows[len(rows) // 2 + 1 :]
+    )
+    (figures[2].parent / "entry.json").write_text("{")  # its checksum unreadable
+    packs = sorted((out / ".cache" / "packs").glob("*.pdf"))
+    assert len(packs) == 2
+    packs[0].unlink()  # the cached pack and its output are the same file: a new one, changed
+    packs[0].write_text("changed after it was cached")
+
+    counts.clear()
+    monkeypatch.setattr(build, "build_key", lambda loaded, options: "another build")
+    again = run(loaded, returns_dir, out)
+    assert again.reused["recomputed"] == 3 and again.reused["rendered"] == 1
+    assert len(counts.computed) == 3 and len(counts.rendered) == 1
+    assert "were ignored and computed again" in caplog.text
+    assert "ignored and will be rendered again" in caplog.text
+    assert (out / str(Q) / "results.csv").read_text() == good
+    assert all(
+        (out / str(Q) / f"{p}-{Q}.pdf").read_text() == f"the {p} pack" for p in ("HSSCP", "STSCP")
+    )
+
+    # Rebuilt, the entries are trusted again.
+    counts.clear()
+    monkeypatch.setattr(build, "build_key", lambda loaded, options: "yet another build")
+    run(loaded, returns_dir, out)
+    assert counts.computed == [] and counts.rendered == []
