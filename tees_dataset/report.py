@@ -12,7 +12,6 @@ class Level(StrEnum):
     """How serious an issue is. Only errors fail `check` or reject a return."""
 
     ERROR = "error"
-    FUTURE_ERROR = "future-error"
     WARNING = "warning"
 
 

@@ -15,7 +15,6 @@ COMMENTS_LABEL = "Comments for the partnership"
 MAX_COMMENT = 600
 AREA_COLUMN = "local_authority"
 AREA_TITLE = "Local authority"
-META_KEYS = ("tool", "agency", "quarter", "returns", "catalogue_version")
 TOOL_MARK = "tees-dataset return"
 # In the metadata of returns made by `tees-dataset sample`: `synthetic` = `true`.
 SYNTHETIC_KEY = "synthetic"
