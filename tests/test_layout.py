@@ -5,6 +5,7 @@ its docstring says why, in a sentence starting "Over 400 lines"."""
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,21 @@ def test_no_stage_imports_a_later_stage(capsys: pytest.CaptureFixture[str]) -> N
     configure()
     kept = lint_imports(config_filename=str(ROOT / "pyproject.toml"), cache_dir=None, no_logo=True)
     assert kept, capsys.readouterr().out
+
+
+def test_every_top_level_module_is_in_a_layer_or_a_helper() -> None:
+    """A new module is placed in the contracts, so that its imports are checked too."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    named: set[str] = set()
+    for contract in config["tool"]["importlinter"]["contracts"]:
+        for entry in [*contract.get("layers", []), *contract.get("source_modules", [])]:
+            named |= {m.strip().strip("()") for m in entry.replace("|", ":").split(":")}
+    modules = {
+        f"tees_dataset.{p.stem if p.is_file() else p.name}"
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()
+    }
+    assert sorted(modules - named) == []
 
 
 def test_no_module_is_over_400_lines_without_saying_why() -> None:
