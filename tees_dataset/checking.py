@@ -14,6 +14,7 @@ import polars as pl
 from tees_dataset import codes
 from tees_dataset.catalogue.loader import LoadedYaml
 from tees_dataset.catalogue.models import (
+    TEES,
     Benchmark,
     Catalogue,
     Measure,
@@ -79,7 +80,7 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
     results = compute_quarter(catalogue, Inputs(quarter, data, population=population))
     tees = {
         r["indicator_id"]: r
-        for r in results.filter((pl.col("area") == "Tees") & (pl.col("breakdown") == "")).to_dicts()
+        for r in results.filter((pl.col("area") == TEES) & (pl.col("breakdown") == "")).to_dicts()
     }
     for path, indicator in indicator_paths(catalogue):
         frame = returns.frames.get(indicator.source)
@@ -108,7 +109,7 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
         row = tees.get(indicator.id)
         if row is None:
             continue
-        if row["status"] == "not_applicable" and "Tees" not in indicator.not_applicable:
+        if row["status"] == "not_applicable" and TEES not in indicator.not_applicable:
             issues.append(ctx.issue(codes.C_SAMPLE_NO_DENOMINATOR, f"{indicator.id}: nothing to measure (a zero denominator) {where}",
                                     (*path, "measure"), "Check the filter and the denominator."))  # fmt: skip
         elif row["status"] == "ok" and row["unit"] == "percent" and row["numerator"] == 0:

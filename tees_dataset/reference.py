@@ -72,7 +72,10 @@ NEIGHBOUR_COLUMNS = (
     "closeness",
 )  # fmt: skip
 SOURCE_COLUMNS = ("dataset", "title", "file", "publication_year", "sha256", "rows", "written")
-AREA_LEVELS = {"National": "national", "Regional": "regional", "Local authority": "local_authority"}
+# DfE's geographic level of an authority's figures: the catalogue's word for it too, but this
+# module stays free of the catalogue's models, so that the command line starts quickly.
+LA_LEVEL = "local_authority"
+AREA_LEVELS = {"National": "national", "Regional": "regional", "Local authority": LA_LEVEL}
 # Every Explore Education Statistics download has these columns before its own.
 DFE_COMMON_COLUMNS = (
     "time_period", "time_identifier", "geographic_level", "country_code", "country_name",
@@ -484,7 +487,7 @@ def read_dfe(path: Path, dataset: DfeFile) -> list[dict[str, str]]:
                 f"{path}, line {line}: a {row['geographic_level'].lower()} row with no "
                 f"{code_column}: the layout has changed"
             )
-        old = row["old_la_code"] if level == "local_authority" else ""
+        old = row["old_la_code"] if level == LA_LEVEL else ""
         for measure in dataset.measures:
             if any(row.get(c) != v for c, v in measure.where):
                 continue
@@ -513,7 +516,7 @@ def read_dfe(path: Path, dataset: DfeFile) -> list[dict[str, str]]:
         )
     if not any(level == "national" for _, _, level, _ in out):
         raise ReferenceFileError(f"{path}: no figures for England: the layout has changed")
-    order = {"national": 0, "regional": 1, "local_authority": 2}
+    order = {"national": 0, "regional": 1, LA_LEVEL: 2}
     return [out[k] for k in sorted(out, key=lambda k: (k[0], k[1], order[k[2]], k[3]))]
 
 
@@ -681,7 +684,7 @@ def import_dfe(source: Path, dataset: DfeFile, reference_dir: Path) -> Imported:
 
 def _area_summary(rows: list[dict[str, str]]) -> tuple[str, ...]:
     regions = {r["area_code"] for r in rows if r["area_level"] == "regional"}
-    authorities = {r["area_code"] for r in rows if r["area_level"] == "local_authority"}
+    authorities = {r["area_code"] for r in rows if r["area_level"] == LA_LEVEL}
     return ("England", f"{len(regions)} regions", f"{len(authorities)} local authorities")
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tees_dataset import codes
 from tees_dataset.catalogue.loader import LoadedYaml, Path_
 from tees_dataset.catalogue.models import (
+    LOCAL_AUTHORITY,
     UNIT_OF_MEASURE,
     Catalogue,
     CodeList,
@@ -31,7 +32,7 @@ from tees_dataset.report import Issue, Level, Location
 if TYPE_CHECKING:
     from pathlib import Path
 
-AREA_COLUMN = "local_authority"
+AREA_COLUMN = LOCAL_AUTHORITY
 
 
 @dataclass(frozen=True)
@@ -419,7 +420,7 @@ def _measure_specifics(
     elif isinstance(measure, RateMeasure):
         if measure.value:
             expressions.append((measure.value, (*mpath, "value")))
-        if spec.area_level != "local_authority":
+        if spec.area_level != LOCAL_AUTHORITY:
             issues.append(
                 ctx.issue(
                     codes.C_RATE_NEEDS_LOCAL_AUTHORITY,

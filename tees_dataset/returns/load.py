@@ -16,7 +16,7 @@ from typing import NamedTuple
 import polars as pl
 
 from tees_dataset import codes
-from tees_dataset.catalogue.models import Agency, Catalogue, ReturnSpec
+from tees_dataset.catalogue.models import PARTNERSHIP, Agency, Catalogue, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Location
 from tees_dataset.returns.discover import Candidate, discover, folder_outside, open_file
@@ -273,7 +273,7 @@ def _accepted_rows(
     def per_sheet(values: dict[int, object], dtype: pl.DataType) -> pl.Expr:
         return by_sheet.replace_strict(values, return_dtype=dtype)
 
-    if spec.area_level == "partnership":
+    if spec.area_level == PARTNERSHIP:
         # Rows of a partnership-level return belong to the partnership that sent them.
         partnerships = {i: catalogue.partnership_of(owners[i].agency) for i in accepted}
         area = per_sheet({i: p.id if p else None for i, p in partnerships.items()}, pl.String())

@@ -18,7 +18,14 @@ from typing import Any
 import polars as pl
 
 from tees_dataset import codes
-from tees_dataset.catalogue.models import Agency, Catalogue, Column, ReturnSpec, Rule
+from tees_dataset.catalogue.models import (
+    LOCAL_AUTHORITY,
+    Agency,
+    Catalogue,
+    Column,
+    ReturnSpec,
+    Rule,
+)
 from tees_dataset.codes import Code
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
@@ -196,7 +203,7 @@ def validate_sheets(
     frame = _drop_totals(batch, frame, columns)
     frame = _with_quarter(frame, sheets)
     frame = _parse_types(batch, frame, columns)
-    if spec.area_level == "local_authority":
+    if spec.area_level == LOCAL_AUTHORITY:
         frame = _resolve_area(batch, frame, catalogue)
     frame = _code_canonical(frame, spec, catalogue)
     _duplicate_issues(batch, frame, columns)
@@ -524,7 +531,7 @@ def duplicate_key(spec: ReturnSpec) -> list[Column] | None:
     if spec.record_level:
         return None
     key = [c for c in spec.columns if c.type in ("code", "text") and not c.personal]
-    return key if key or spec.area_level == "local_authority" else None
+    return key if key or spec.area_level == LOCAL_AUTHORITY else None
 
 
 def _duplicate_issues(batch: _Batch, frame: pl.DataFrame, columns: list[Column]) -> None:
@@ -542,7 +549,7 @@ def _duplicate_issues(batch: _Batch, frame: pl.DataFrame, columns: list[Column])
         names = [c.name for c in columns]
         values = [pl.col(n) for n in names]
     else:  # the area, and the categories (text compared as headings are: case and spacing aside)
-        area = [AREA_COLUMN] if spec.area_level == "local_authority" else []
+        area = [AREA_COLUMN] if spec.area_level == LOCAL_AUTHORITY else []
         names = area + [c.name for c in key]
         values = [pl.col(n) for n in area] + [
             normalised(pl.col(c.name)) if c.type == "text" else pl.col(c.name) for c in key
@@ -570,7 +577,7 @@ def _duplicate_issues(batch: _Batch, frame: pl.DataFrame, columns: list[Column])
             )  # fmt: skip
         return
     what = " and ".join(
-        ["local authority"] * (spec.area_level == "local_authority") + [f"'{c.title}'" for c in key]
+        ["local authority"] * (spec.area_level == LOCAL_AUTHORITY) + [f"'{c.title}'" for c in key]
     )
     for sheet, row, first in copies.iter_rows():
         batch.add(sheet, codes.V_DUPLICATE_KEY,
@@ -726,7 +733,7 @@ def _coverage_issues(
     """Aggregate figures must be there for every area the agency reports for: a blank sheet
     is not a zero. A record-level sheet with no rows may be a true nil return."""
     spec = batch.spec
-    by_area = spec.area_level == "local_authority"
+    by_area = spec.area_level == LOCAL_AUTHORITY
     present: dict[int, set[str]] = {i: set() for i in read}
     counted = frame.group_by(SHEET).agg(
         pl.col(AREA_COLUMN).drop_nulls().unique() if by_area else pl.len()

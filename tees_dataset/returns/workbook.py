@@ -6,14 +6,14 @@ import functools
 import re
 from typing import Any
 
-from tees_dataset.catalogue.models import Agency, Column, ReturnSpec
+from tees_dataset.catalogue.models import LOCAL_AUTHORITY, PARTNERSHIP, Agency, Column, ReturnSpec
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
 GUIDANCE_SHEET = "Guidance"
 COMMENTS_LABEL = "Comments for the partnership"
 MAX_COMMENT = 600
-AREA_COLUMN = "local_authority"
+AREA_COLUMN = LOCAL_AUTHORITY
 AREA_TITLE = "Local authority"
 TOOL_MARK = "tees-dataset return"
 # In the metadata of returns made by `tees-dataset sample`: `synthetic` = `true`.
@@ -86,7 +86,7 @@ def area_column() -> Column:
 def sheet_columns(spec: ReturnSpec) -> list[Column]:
     """The columns of a return's sheet in template order: local authority first, unless the
     return is made for a partnership as a whole."""
-    if spec.area_level == "partnership":
+    if spec.area_level == PARTNERSHIP:
         return list(spec.columns)
     return [area_column(), *spec.columns]
 
