@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.cli import app
 from tees_dataset.compute import Inputs, QuarterData, compute_quarter
-from tees_dataset.returns import load_quarter, read
+from tees_dataset.returns import limits, load_quarter
 from tees_dataset.returns.sample import write_return
 from tees_dataset.returns.workbook import sheet_columns
 
@@ -133,11 +133,11 @@ def test_decompression_bomb_is_refused_before_reading(
 def test_limits_on_file_size_and_rows(
     returns: Path, outcome: Callable[[Path], Outcome], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(read, "MAX_FILE_BYTES", (folder(returns) / POLICE).stat().st_size - 1)
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", (folder(returns) / POLICE).stat().st_size - 1)
     got = outcome(returns)
     assert [i[2] for i in got.issues(POLICE)] == ["F-TOO-LARGE"]
-    monkeypatch.setattr(read, "MAX_FILE_BYTES", 50_000_000)
-    monkeypatch.setattr(read, "MAX_ROWS", 3)  # each police sheet has a header and 4 rows
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 50_000_000)
+    monkeypatch.setattr(limits, "MAX_ROWS", 3)  # each police sheet has a header and 4 rows
     got = outcome(returns)
     assert sorted(i[:3] for i in got.issues(POLICE)) == [
         ("Information sharing", None, "V-TOO-MANY-ROWS"),

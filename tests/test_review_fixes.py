@@ -191,7 +191,7 @@ def test_a_refused_sheet_of_a_legacy_workbook_is_named_only_by_the_template(
 ) -> None:
     import xlwt
 
-    from tees_dataset.returns import read
+    from tees_dataset.returns import limits, read
 
     book = xlwt.Workbook()
     for name in ("Workforce", f"{MARKER} notes"):
@@ -200,7 +200,7 @@ def test_a_refused_sheet_of_a_legacy_workbook_is_named_only_by_the_template(
             sheet.write(row, 0, "x")
     path = tmp_path / "police.xls"
     book.save(str(path))
-    monkeypatch.setattr(read, "MAX_ROWS", 5)
+    monkeypatch.setattr(limits, "MAX_ROWS", 5)
     with pytest.raises(read.ReturnFileError) as refused:
         read.Workbook(path, known_sheets={"Workforce"})
     assert refused.value.issue.location.sheet == "Workforce"
@@ -342,7 +342,7 @@ def test_the_largest_sheets_at_100_times_tees_volumes_are_read(
 ) -> None:
     """125,000 referrals is the most `sample --scale 100` makes (750,000 cells): with room to
     spare, such a sheet is neither refused nor measured cell by cell."""
-    from tees_dataset.returns import read
+    from tees_dataset.returns import limits, read
 
     agency = catalogue.agency("hartlepool_csc")
     assert agency is not None
@@ -359,22 +359,22 @@ def test_the_largest_sheets_at_100_times_tees_volumes_are_read(
     workbook = read.Workbook(path)
     assert not workbook._layout.screens[workbook._layout.parts["Conferences"]].flagged
     extent = workbook.extent("Conferences")
-    assert extent is not None and extent.rows == last and extent.cells <= read.MAX_CELLS
+    assert extent is not None and extent.rows == last and extent.cells <= limits.MAX_CELLS
     assert workbook.raw_sheet("Conferences").frame.height == last
 
 
 def test_the_screen_flags_exactly_the_rows_past_its_bound() -> None:
     import re
 
-    from tees_dataset.returns import read
+    from tees_dataset.returns import extent, limits
 
     for bound in (1, 4, 10, 99, 192_308, 200_000):
-        pattern = re.compile(read._at_least(bound))
+        pattern = re.compile(extent._at_least(bound))
         for number in [*range(1, 2_000), *range(bound - 50, bound + 50), 10 * bound, 999_999]:
             if number > 0:
                 assert bool(pattern.match(str(number))) == (number >= bound), (bound, number)
-    rows, columns = read._fast_bounds()
-    assert (rows - 1) * columns <= read.MAX_CELLS and rows > 125_000
+    rows, columns = extent._fast_bounds()
+    assert (rows - 1) * columns <= limits.MAX_CELLS and rows > 125_000
 
 
 def test_issues_of_one_kind_are_listed_up_to_a_hundred_then_counted(
@@ -602,8 +602,9 @@ def test_check_refuses_a_population_that_is_not_a_positive_number(tmp_path: Path
     population.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["check", str(tmp_path / "indicators.yaml"), "--no-samples"])
     assert result.exit_code == 2, result.output
-    assert f"population.csv:{at + 1}: error C-POPULATION-INVALID: the population of Hartlepool " in (
-        result.output
+    assert (
+        f"population.csv:{at + 1}: error C-POPULATION-INVALID: the population of Hartlepool "
+        in (result.output)
     )
     assert "for 2024 is '-45000', not a positive number" in result.output
 

@@ -21,7 +21,15 @@ from openpyxl import load_workbook
 from tees_dataset.catalogue.models import Catalogue, Column
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level
-from tees_dataset.returns import FileResult, QuarterReturns, discover, load_quarter, read
+from tees_dataset.returns import (
+    FileResult,
+    QuarterReturns,
+    discover,
+    extent,
+    limits,
+    load_quarter,
+    read,
+)
 from tees_dataset.returns.cache import ReturnCache, quarter_key
 from tees_dataset.returns.read import ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.sample import write_return
@@ -430,7 +438,7 @@ def test_an_archive_of_too_many_parts_is_refused(
     tmp_path: Path, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write(tmp_path, catalogue, "cleveland_police")
-    monkeypatch.setattr(read, "MAX_PARTS", 5)
+    monkeypatch.setattr(limits, "MAX_PARTS", 5)
     with pytest.raises(ReturnFileError) as refused:
         read.inspect_file(path)
     assert refused.value.issue.code == "F-TOO-LARGE"
@@ -490,7 +498,7 @@ def test_the_screen_reads_a_sheet_the_same_however_it_is_cut(
     far = _extra_cells('<row r="2000000"><c r="A2000000"><v>1</v></c></row>')(xml)
     for size in (1, 7, 64, len(xml)):
         for data, flagged in ((xml, False), (far, True)):
-            screen = read._Screen()
+            screen = extent.Screen()
             for at in range(0, len(data), size):
                 screen.feed(data[at : at + size])
             screen.close()
@@ -535,7 +543,7 @@ def test_repeated_cells_in_an_ods_are_counted_before_it_is_opened(
     # table as it opens the file (here kept small, with the limit lowered to match).
     path = bomb(1_000, 100)
     assert path.stat().st_size < 10_000
-    monkeypatch.setattr(read, "MAX_CELLS", 50_000)
+    monkeypatch.setattr(limits, "MAX_CELLS", 50_000)
 
     def never(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("calamine was given the file")
@@ -595,7 +603,7 @@ def test_blank_cells_are_explained_from_a_streamed_sheet(
     assert "merged cells B2:B3" in causes["B3"][0]
     assert "formula" in causes["C4"][0]
     # Within its bound, or it gives up quietly: a blank is then only a blank.
-    monkeypatch.setattr(read, "MAX_EXPLAIN_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_EXPLAIN_BYTES", 100)
     assert blank_cell_causes(path, "Workforce", {"B3", "C4"}) == {}
 
 
