@@ -9,7 +9,7 @@ DEV_RUN := $(UV) run --locked
 # Use the machine's Python; never download one.
 export UV_PYTHON_DOWNLOADS := never
 QUARTER ?= 2024Q3
-LINTED := tees_dataset tests scripts
+LINTED := tees_dataset tests scripts bench
 
 .PHONY: help setup dev demo test lint typecheck deps readme schema samples check ci-catalogue bench clean
 
@@ -65,7 +65,7 @@ ci-catalogue: setup check ## What CI runs beside make test: check, schema drift,
 	$(RUN) tees-dataset --log-format plain build --quarter $(QUARTER) --returns sample_returns --out out/ci --strict
 
 bench: dev ## Benchmark builds at scale 1, 10 and 100 against their floor; writes bench/results.json
-	$(DEV_RUN) python bench/run.py
+	$(DEV_RUN) python -m bench.run
 
 schema: $(UV) ## Regenerate the catalogue's JSON Schema after changing the models
 	$(RUN) tees-dataset schema --out schema/indicators.schema.json

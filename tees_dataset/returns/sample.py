@@ -511,17 +511,25 @@ def write_sample_return(
     scale: float,
 ) -> Path:
     """Write one agency's synthetic return for a quarter into `<out_dir>/<quarter>/`."""
-    rows = {
+    rows = sample_rows(catalogue, agency, quarter, seed=seed, scale=scale)
+    comment = SAMPLE_COMMENTS.get((agency.id, str(quarter)))
+    return write_return(
+        catalogue, agency, quarter, rows, out_dir / str(quarter), comment=comment, synthetic=True
+    )
+
+
+def sample_rows(
+    catalogue: Catalogue, agency: Agency, quarter: Quarter, *, seed: int, scale: float
+) -> dict[str, Iterator[Row]]:
+    """The rows of one agency's synthetic return for a quarter: return id -> rows, made as
+    they are read (each return its own seeded stream)."""
+    return {
         spec.id: GENERATORS[spec.id](
             _Maker(agency, quarter, _rng(seed, agency.id, str(quarter), spec.id), scale)
         )
         for spec in catalogue.returns_of(agency.id)
         if spec.id in GENERATORS
     }
-    comment = SAMPLE_COMMENTS.get((agency.id, str(quarter)))
-    return write_return(
-        catalogue, agency, quarter, rows, out_dir / str(quarter), comment=comment, synthetic=True
-    )
 
 
 def _fill(ws: Any, spec: ReturnSpec, rows: Iterable[Row], la_names: dict[str, str]) -> None:
@@ -550,7 +558,7 @@ SAMPLE_COMMENTS = {
 }
 
 
-def _received_log(catalogue: Catalogue, quarter: Quarter, seed: int) -> str:
+def received_log(catalogue: Catalogue, quarter: Quarter, seed: int) -> str:
     """When each sample return arrived: most on time, about one in ten a few days late."""
     rng = _rng(seed, "received", str(quarter))
     lines = ["agency,received"]
@@ -580,9 +588,7 @@ def write_samples(
         _refuse_real_files(out_dir / str(quarter))
     for quarter in quarters:
         (out_dir / str(quarter)).mkdir(parents=True, exist_ok=True)
-        (out_dir / str(quarter) / "received.csv").write_text(
-            _received_log(catalogue, quarter, seed)
-        )
+        (out_dir / str(quarter) / "received.csv").write_text(received_log(catalogue, quarter, seed))
     return [
         write_sample_return(catalogue, agency, quarter, out_dir, seed=seed, scale=scale)
         for quarter in quarters

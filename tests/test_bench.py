@@ -1,0 +1,97 @@
+"""The benchmark's own parts: its process accounting, its fast writer and its goal reports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import fastexcel
+import pytest
+
+from bench import generate, measure, report
+from tees_dataset.catalogue.models import Catalogue
+from tees_dataset.quarter import Quarter
+from tees_dataset.returns.sample import write_sample_return
+
+# A parent that starts a child holding 40 MB for a moment, each burning a little CPU.
+_TREE = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c",
+    "import time; b = bytearray(40 * 2**20); t = time.process_time()\\n"
+    "while time.process_time() - t < 0.3: pass\\n"
+    "time.sleep(0.3)"])
+t = time.process_time()
+while time.process_time() - t < 0.2: pass
+child.wait()
+"""
+
+
+def test_measure_sums_the_tree_of_processes(tmp_path: Path) -> None:
+    run = measure.measure([sys.executable, "-c", _TREE], tmp_path / "log.txt", quiet_wait=0)
+    assert run["rc"] == 0
+    assert run["processes"] >= 2
+    assert run["cpu_s"] >= 0.4  # both processes' CPU, not only the parent's
+    assert run["peak_total_rss_mb"] >= run["peak_rss_mb"] >= 40
+    assert run["peak_total_rss_mb"] > run["peak_rss_mb"]  # the parent's memory counted too
+
+
+def test_fast_writer_writes_the_rows_sample_writes(tmp_path: Path, catalogue: Catalogue) -> None:
+    """The benchmark's returns read as `tees-dataset sample` writes them, cell for cell."""
+    quarter = Quarter(2024, 3)
+    agency = catalogue.agency("middlesbrough_csc")
+    assert agency is not None
+    generate.write_fast(agency.id, str(quarter), str(tmp_path / "fast"), 0.2)
+    write_sample_return(catalogue, agency, quarter, tmp_path / "slow", seed=1, scale=0.2)
+    name = f"{agency.id}-{quarter}.xlsx"
+    fast = fastexcel.read_excel(tmp_path / "fast" / str(quarter) / name)
+    slow = fastexcel.read_excel(tmp_path / "slow" / str(quarter) / name)
+    assert fast.sheet_names == slow.sheet_names
+    for sheet in slow.sheet_names:
+        a = fast.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+        b = slow.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+        assert a.equals(b), sheet
+
+
+def test_tiled_rows_have_their_own_references_and_row_numbers() -> None:
+    rows: list[list[object]] = [["SYN-1", 3], ["SYN-{2}", None]]
+    xml = "".join(generate._rows_xml(rows, ["A", "B"], {"B": ' s="4"'}, copies=3, ref=0))
+    assert xml.count("<row ") == 6
+    assert '<row r="7"><c r="A7" t="inlineStr"><is><t>SYN-{2}-3</t></is></c></row>' in xml
+    assert '<c r="B4" s="4"><v>3</v></c>' in xml and "SYN-1-2" in xml
+    assert generate.tile_copies(100.0) == 10 and generate.tile_copies(10.0) == 1
+
+
+def _scale(
+    scale: float, cold: float, again: float, floor: float, peak: float = 500.0
+) -> dict[str, object]:
+    run = {"wall_s": cold, "peak_total_rss_mb": peak}
+    stage = {"wall_s": 0.1, "cpu_s": 0.1}
+    return {
+        "scale": scale,
+        "build": run,
+        "build_again": {"wall_s": again, "peak_total_rss_mb": peak},
+        "unchanged_check": {"says_unchanged": True, "outputs_untouched": True},
+        "build_over_floor": cold / floor,
+        "floor": {"floor_tagged_concurrent_s": floor, "read_s": 0.5},
+        "stages": {"stages": {"import": stage, "import_weasyprint": stage, "read": stage}},
+        "corrected": {
+            "agency": "redcar_csc",
+            "quarter": "2024Q3",
+            "wall_s": 4.0,
+            "quarters_read": ["2024Q3"],
+            "reused": {"recomputed": 1, "quarters": 12, "rendered": 2, "packs": 2},
+        },
+    }
+
+
+@pytest.mark.parametrize(("cold", "met"), [(10.5, True), (12.0, False)])
+def test_goals_say_met_or_not_with_the_reason(cold: float, met: bool) -> None:
+    results = {"scales": [_scale(1.0, cold, 1.0, 10.0), _scale(100.0, 30.0, 2.0, 26.0, 1200)]}
+    found = {g["goal"]: g for g in report.goals(results)}
+    floor = found["cold build within 1.1x its floor at scale 1"]
+    assert floor["met"] is met and "against a floor of 10.0 s" in floor["reason"]
+    assert found["cold build within 1.1x its floor at scale 10"]["met"] is None
+    assert found["unchanged rebuild at most 1/4 of a cold build at scale 1"]["met"] is True
+    assert found["growth linear or better"]["met"] is True
+    memory = found["peak memory under 1 GB at scale 100, all processes together"]
+    assert memory["met"] is False and memory["value"] == "1200 MB"
