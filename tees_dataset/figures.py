@@ -259,3 +259,4 @@ def write_benchmarks_csv(rows: list[dict[str, Any]], path: Path) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, BENCHMARK_COLUMNS, lineterminator="\n")
         writer.writeheader()
+        writer.writerows({k: shown(r[k]) for k in BENCHMARK_COLUMNS} for r in rows)
