@@ -380,7 +380,7 @@ def test_the_screen_flags_exactly_the_rows_past_its_bound() -> None:
 def test_issues_of_one_kind_are_listed_up_to_a_hundred_then_counted(
     returns: Path, catalogue: Catalogue, validate: Callable[[Path], Validated]
 ) -> None:
-    from tees_dataset.returns import validate as validation
+    from tees_dataset.returns import batch
 
     agency = catalogue.agency("hartlepool_csc")
     assert agency is not None
@@ -393,7 +393,7 @@ def test_issues_of_one_kind_are_listed_up_to_a_hundred_then_counted(
                  returns / str(Q))  # fmt: skip
     got = validate(returns)
     dates = [i for i in got.issues(HARTLEPOOL) if i["code"] == "V-TYPE-DATE"]
-    assert len(dates) == validation.MAX_CELL_ISSUES + 1
+    assert len(dates) == batch.MAX_CELL_ISSUES + 1
     assert dates[-1]["location"]["cell"] is None
     assert dates[-1]["message"] == (
         "and 250 more cells like this in column C ('Referral date'): only the first 100 of "

@@ -31,9 +31,9 @@ from tees_dataset.returns import (
     read,
 )
 from tees_dataset.returns.cache import ReturnCache, quarter_key
+from tees_dataset.returns.cells import _date_limits
 from tees_dataset.returns.read import ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.sample import write_return
-from tees_dataset.returns.validate import _date_limits
 from tees_dataset.returns.workbook import append_row, as_found, sheet_columns, xml_safe
 
 from .fixture_returns import FIXTURE, SECRET, Q, strategy, workforce, write_fixture
