@@ -31,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from tees_dataset.reference import reference_app  # noqa: E402 - light: csv only
+from tees_dataset.reference_cli import reference_app  # noqa: E402 - light: csv only
 
 app.add_typer(reference_app, name="reference")
 

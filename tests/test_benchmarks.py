@@ -30,12 +30,9 @@ from tees_dataset.compute.benchmarks import (
     year_for,
 )
 from tees_dataset.quarter import Quarter
-from tees_dataset.reference import (
-    STATISTICS,
-    import_file,
-    load_benchmark_data,
-    reference_app,
-)
+from tees_dataset.reference import STATISTICS, load_benchmark_data
+from tees_dataset.reference_cli import reference_app
+from tees_dataset.reference_import import import_file
 from tees_dataset.render.context import build_context
 
 from .fixture_returns import write_fixture
