@@ -31,8 +31,6 @@ from typing import Literal
 
 POPULATION_FILE = "population.csv"
 POPULATION_COLUMNS = ("area_code", "area_name", "year", "population_0_17", "source")
-
-
 ENGLAND = "E92000001"
 NORTH_EAST = "E12000001"
 TEES_AUTHORITIES = ("E06000001", "E06000002", "E06000003", "E06000004")
@@ -60,8 +58,6 @@ SOURCE_COLUMNS = ("dataset", "title", "file", "publication_year", "sha256", "row
 # module stays free of the catalogue's models, so that the command line starts quickly.
 LA_LEVEL = "local_authority"
 AREA_LEVELS = {"National": "national", "Regional": "regional", "Local authority": LA_LEVEL}
-
-
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 

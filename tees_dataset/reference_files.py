@@ -21,8 +21,6 @@ ONS_POPULATION_COLUMNS = (
     "population_estimate",
 )
 ONS_AGE_GROUP = "Children aged 0 to 17 years"
-
-
 # Every Explore Education Statistics download has these columns before its own.
 DFE_COMMON_COLUMNS = (
     "time_period", "time_identifier", "geographic_level", "country_code", "country_name",

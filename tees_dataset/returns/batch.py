@@ -23,15 +23,9 @@ from tees_dataset.returns.read import RawSheet
 from tees_dataset.returns.workbook import sheet_columns
 
 ROW = "_row"
-
-
 SHEET = "_sheet"
-
-
 # Issues of one code listed cell by cell on a sheet; the rest are counted (see `Batch`).
 MAX_CELL_ISSUES = 100
-
-
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ?"  # a cell's column, or `?` for one not found
 
 

@@ -16,34 +16,18 @@ from tees_dataset.quarter import Quarter
 from tees_dataset.returns.batch import ROW, SHEET, Batch
 
 QUARTER_COLUMNS = ("quarter_start", "quarter_end")
-
-
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-
-
 # Dates are never reinterpreted: a two-digit year is an error, as is a date outside what its
 # column can hold: before 1990 (1900 for a date of birth), or more than a year after the
 # quarter's end (five years for a due or target date; none for a date of birth).
 _SHORT_YEAR = r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$"
-
-
 _EARLIEST = dt.date(1990, 1, 1)
-
-
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
-
-
 _LATER_DAYS = 365
-
-
 _LATER_DAYS_DUE = 5 * 365
-
-
 # Numbers: a comma is a thousands separator only between groups of three digits (1,500 is
 # 1500); anywhere else (1,5) it is taken for a decimal comma, an error, never dropped.
 _THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
-
-
 _DECIMAL_COMMA = r"^[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+$"
 
 

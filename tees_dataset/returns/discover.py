@@ -26,15 +26,11 @@ from tees_dataset.returns.workbook import (
 )
 
 RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-
-
 # Used when a workbook has no template metadata: `<agency id>-<quarter>.xlsx`, e.g.
 # `cleveland_police-2024Q3.xlsx` (any text may follow the quarter).
 FILE_NAME_PATTERN = re.compile(
     r"^(?P<agency>[A-Za-z0-9_]+?)[-_ ]+(?P<quarter>\d{4}Q[1-4])", re.IGNORECASE
 )
-
-
 # A quarter read from a workbook is quoted in a message only when it is one (2000Q1 to 2099Q4);
 # an agency id read from one never is (any text can be there), only the catalogue's own ids.
 _QUARTER_TEXT = re.compile(r"^(\d{4})Q([1-4])$")

@@ -22,8 +22,6 @@ from tees_dataset.returns.workbook import (
 from tees_dataset.returns.zipped import CHUNK, PartReader
 
 _CELL_REF = re.compile(r"^([A-Z]{1,3})([1-9][0-9]{0,6})$")
-
-
 _RANGE_REF = re.compile(r"^[A-Z]{1,3}[1-9][0-9]{0,6}(?::[A-Z]{1,3}[1-9][0-9]{0,6})?$")
 
 
@@ -126,13 +124,9 @@ class Screen:
 
 
 _LAST_PLACE = re.compile(rb"[A-Za-z]{1,3}0*([0-9]{1,9})\"")
-
-
 # On a flagged sheet: every cell tag written as Excel writes it, with its place and whether it
 # is empty (`<c …/>`: calamine leaves those out); any other cell tag is measured by parsing.
 _PLACED_CELL = re.compile(rb'c(?<=[<:]c) r="([A-Za-z]+)0*([0-9]+)"[^>]*?(/?)>')
-
-
 _OTHER_CELL = re.compile(rb'c(?<=[<:]c)(?! r=")[\s/>]')
 
 

@@ -47,17 +47,11 @@ __all__ = [
 
 # The shared reports (validation.xlsx and .json) show where and what, never what the cell holds.
 DETAIL_COLUMNS = ("agency", "file", "sheet", "cell", "level", "code", "message", "fix")
-
-
 # The agency's own feedback also shows what its workbook holds there, and names the record (its
 # pseudonymous child reference).
 FEEDBACK_COLUMNS = (*DETAIL_COLUMNS, "value", "record")
-
-
 # What the issue lists show above each column.
 COLUMN_TITLES = {"fix": "What to do", "record": "Record (child reference)"}
-
-
 # Corrections asked for after the returns' due date are due this many working days after the
 # feedback is written (before it, by the due date itself).
 CORRECTION_WORKING_DAYS = 10

@@ -66,8 +66,6 @@ def sheet_body(
 
 
 _CLEANED = "a character that no workbook can hold (a control character) was removed from this cell"
-
-
 _CLEANED_FIX = "Check the cell reads as you meant; retype it if it was pasted from another system."
 
 

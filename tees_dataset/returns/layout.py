@@ -18,36 +18,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 from tees_dataset.returns.workbook import append_row
 
 NO_PROBLEMS = "No problems found."
-
-
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-
-
 HEADER_FONT = Font(bold=True, color="FFFFFF")
-
-
 TITLE_FONT = Font(bold=True, size=14)
-
-
 TABLE_STYLE = "TableStyleLight9"
-
-
 DATE_FORMAT = "d mmm yyyy"
-
-
 COUNT_FORMAT = "#,##0"
-
-
 # Column widths, in characters: text longer than LONG_TEXT wraps in a column WRAP_WIDTH wide.
 MIN_WIDTH, LONG_TEXT, WRAP_WIDTH = 6, 40, 60
-
-
 WRAP = Alignment(wrap_text=True, vertical="top")
-
-
 CENTRED = Alignment(horizontal="center")
-
-
 # Points a line of 11-point text takes, and about how many characters of prose fit in a column
 # one unit wide (a unit is the width of a digit; letters are narrower on average).
 LINE_HEIGHT, PROSE = 15, 1.1

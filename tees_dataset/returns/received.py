@@ -11,8 +11,6 @@ from tees_dataset import codes
 from tees_dataset.report import Issue, Location
 
 RECEIVED_LOG = "received.csv"
-
-
 # A line per return: a few KB. Anything larger is not what the business unit keeps.
 MAX_RECEIVED_LOG_BYTES = 1024 * 1024
 

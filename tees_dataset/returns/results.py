@@ -13,11 +13,7 @@ from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue
 
 Status = Literal["received", "rejected", "missing"]
-
-
 AGENCY = "agency"
-
-
 SECTOR = "sector"
 
 

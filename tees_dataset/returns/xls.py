@@ -10,8 +10,6 @@ from tees_dataset.returns.extent import Extent, Layout, check_limits
 from tees_dataset.returns.limits import corrupt
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
 _FREE_SECTORS = frozenset({0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFC})  # free, end, FAT
 
 
@@ -82,8 +80,6 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
 
 # Records of a cell with a value (calamine leaves blank cells out): row and column first.
 _XLS_CELLS = frozenset({0x0006, 0x0406, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6})
-
-
 _XLS_MULRK, _XLS_BOUNDSHEET, _XLS_EOF = 0x00BD, 0x0085, 0x000A
 
 

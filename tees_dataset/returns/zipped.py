@@ -117,8 +117,6 @@ _DOCTYPE_MARKS = tuple(
     for mark in ("<!DOCTYPE", "<!ENTITY")
     for encoding in ("utf-8", "utf-16-le", "utf-16-be")
 )
-
-
 # An element's start, in UTF-8 or UTF-16: the prolog (where a document type must be) ends there.
 _ELEMENT_START = re.compile(rb"<\x00?[A-Za-z_]")
 
