@@ -356,8 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quiet-wait",
         type=float,
-        default=60,
-        help="seconds to wait at most for other processes to go quiet before each measurement",
+        default=15,
+        help="seconds to wait at most for other processes to go quiet before each measurement "
+        "(a machine busy for that long is usually busy for longer: the load is recorded instead)",
     )
     parser.add_argument(
         "--no-bytecode-cache",
