@@ -1,8 +1,8 @@
 """Command line: thin Typer commands that parse options, call the library, and exit with its code.
 
-How a command fails (one line, a documented exit code) is in `cli_errors`. The rest is kept
-whole, over 400 lines: one function a command with its options, so that every command and
-option is in one place, as the README's command reference (generated from `--help`) shows them."""
+How a command fails (one line, a documented exit code) is in `cli_errors`. Over 400 lines because
+it is one function a command with its options, kept together so that every command and option
+is in one place, as the README's command reference (generated from `--help`) shows them."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-from tees_dataset.reference_cli import reference_app  # noqa: E402 - light: csv only
+from tees_dataset.reference.commands import reference_app  # noqa: E402 - light: csv only
 
 app.add_typer(reference_app, name="reference")
 

@@ -10,8 +10,8 @@ Codes are upper case, hyphenated, and start with where the problem is:
 - `V-` a return's sheet and its cells (the validation of its contents);
 - `R<objective>-<nnn>` a cross-field rule written in the catalogue (its own code).
 
-This module is a table, not logic: it is long because the tool reports many problems, and it is
-kept whole so that the reference it generates is in one place.
+Over 400 lines because it is a table, not logic: one entry for each problem the tool reports,
+kept whole so that the reference it generates (and whoever adds a code) finds them in one place.
 """
 
 from __future__ import annotations

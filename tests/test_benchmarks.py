@@ -31,8 +31,8 @@ from tees_dataset.compute.benchmarks import (
 )
 from tees_dataset.quarter import Quarter
 from tees_dataset.reference import STATISTICS, load_benchmark_data
-from tees_dataset.reference_cli import reference_app
-from tees_dataset.reference_import import import_file
+from tees_dataset.reference.commands import reference_app
+from tees_dataset.reference.importer import import_file
 from tees_dataset.render.context import build_context
 
 from .fixture_returns import write_fixture
@@ -485,4 +485,4 @@ def test_a_build_writes_benchmarks_csv_and_the_pack_shows_them(
     assert (tees["local_value"], tees["local_status"]) == ("", "missing")
     text = "\n".join(page.extract_text() for page in PdfReader(folder / "HSSCP-2024Q3.pdf").pages)
     assert "England 2024" in text and "22.4%" in text and "Neighbours 2024" in text
-    assert "Benchmarks" in text and "None: DfE does not publish the time from referral" in text
+    assert "No national benchmark: DfE does not publish the time from referral" in text

@@ -18,8 +18,8 @@ from tees_dataset.compute import Inputs, QuarterData, indicator_results
 from tees_dataset.compute.benchmarks import benchmark_rows
 from tees_dataset.quarter import Quarter
 from tees_dataset.reference import ReferenceFileError, load_benchmark_data
-from tees_dataset.reference_cli import reference_app
-from tees_dataset.reference_import import import_ons_population, read_ons_population
+from tees_dataset.reference.commands import reference_app
+from tees_dataset.reference.importer import import_ons_population, read_ons_population
 from tees_dataset.render.context import build_context
 
 ROOT = Path(__file__).resolve().parent.parent

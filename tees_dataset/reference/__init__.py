@@ -13,8 +13,8 @@
 
 reference/sources.csv records the file each came from, its publication year and checksum.
 STATISTICS names the benchmarks the catalogue can ask for (`benchmark: statistic:`), and
-`load_benchmark_data` reads what was imported. The files are described in `reference_files`,
-imported by `reference_import`, and the commands are in `reference_cli`. This module is imported
+`load_benchmark_data` reads what was imported. The files are described in `files`, imported by
+`importer`, and the commands are in `commands`. This module is imported
 when the command line starts: csv and the standard library only.
 """
 

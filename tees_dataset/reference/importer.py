@@ -33,7 +33,7 @@ from tees_dataset.reference import (
     reason_of,
     sha256_of,
 )
-from tees_dataset.reference_files import (
+from tees_dataset.reference.files import (
     DFE_FILES,
     DFE_SYMBOLS,
     NEIGHBOUR_DATASET,

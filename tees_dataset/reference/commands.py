@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from tees_dataset.reference import BENCHMARKS_DIR, Imported, ReferenceFileError
-from tees_dataset.reference_files import NEIGHBOUR_DATASET, ONS_DATASET
-from tees_dataset.reference_import import import_file
+from tees_dataset.reference.files import NEIGHBOUR_DATASET, ONS_DATASET
+from tees_dataset.reference.importer import import_file
 
 reference_app = typer.Typer(
     help="Reference data: import published statistics into reference/.",
