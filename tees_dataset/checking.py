@@ -70,7 +70,6 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
                 codes.C_SAMPLES_NONE,
                 f"no sample quarter folders in {samples}",
                 (),
-                "Run `make samples`.",
             )
         ]
     returns = load_quarter(catalogue, quarter, samples)
@@ -87,14 +86,14 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
         where = f"on the {quarter} sample returns ({samples})"
         if frame is None or frame.is_empty():
             issues.append(ctx.issue(codes.C_SAMPLE_NO_ROWS, f"{indicator.id}: return '{indicator.source}' has no rows {where}",
-                                    path, "Check the sample returns validate: `tees-dataset validate`."))  # fmt: skip
+                                    path))  # fmt: skip
             continue
         measure = indicator.measure
         rows = with_quarter_columns(frame, quarter)
         for column in sorted(_columns(measure) & set(frame.columns)):
             if frame[column].null_count() == frame.height:
                 issues.append(ctx.issue(codes.C_SAMPLE_BLANK_COLUMN, f"{indicator.id}: column '{column}' is blank in every row {where}",
-                                        (*path, "measure"), "Check the column is the one meant, and that agencies fill it."))  # fmt: skip
+                                        (*path, "measure")))  # fmt: skip
         if measure.filter:
             kept = (
                 rows.filter(pl.sql_expr(measure.filter).fill_null(False))
@@ -104,18 +103,18 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
             )
             if kept == 0:
                 issues.append(ctx.issue(codes.C_SAMPLE_FILTER_EMPTY, f"{indicator.id}: the filter keeps none of {frame.height} rows {where}",
-                                        (*path, "measure", "filter"), "Check the values in the filter against the code list (spelling, case)."))  # fmt: skip
+                                        (*path, "measure", "filter")))  # fmt: skip
                 continue
         row = tees.get(indicator.id)
         if row is None:
             continue
         if row["status"] == "not_applicable" and TEES not in indicator.not_applicable:
             issues.append(ctx.issue(codes.C_SAMPLE_NO_DENOMINATOR, f"{indicator.id}: nothing to measure (a zero denominator) {where}",
-                                    (*path, "measure"), "Check the filter and the denominator."))  # fmt: skip
+                                    (*path, "measure")))  # fmt: skip
         elif row["status"] == "ok" and row["unit"] == "percent" and row["numerator"] == 0:
             key = "numerator" if isinstance(measure, ProportionMeasure | RatioMeasure) else "kind"
             issues.append(ctx.issue(codes.C_SAMPLE_NUMERATOR_ZERO, f"{indicator.id}: the numerator is never met {where} (0%)",
-                                    (*path, "measure", key), "Check the numerator's values against the code list (spelling, case)."))  # fmt: skip
+                                    (*path, "measure", key)))  # fmt: skip
     return issues
 
 

@@ -33,7 +33,8 @@ STAGES = {
 
 @dataclass(frozen=True, slots=True)
 class Code:
-    """One kind of problem. `fix` is a template: `{name}` fields are filled from `fields`.
+    """One kind of problem. `fix` is a template: `{name}` fields are filled from `fields` (when
+    none are given it is used as it is, braces and all).
 
     A family (`family=True`, a code ending in `*`) stands for codes made when the issue is:
     the catalogue's own cross-field rules, or pydantic's error types; `issue(code=...)` names
@@ -79,7 +80,7 @@ class Code:
             code,
             message,
             location or Location(),
-            self.fix.format_map(dict(fields or {})) if fix is None else fix,
+            fix if fix is not None else self.fix.format_map(fields) if fields else self.fix,
             agency=agency,
             return_id=return_id,
             value=value,

@@ -109,3 +109,18 @@ def test_check_with_samples_raises_only_registered_codes(tmp_path: Path) -> None
     issues = sample_issues(loaded.catalogue, loaded.source, tmp_path)
     assert [i.code for i in issues] == ["C-SAMPLES-NONE"]
     assert not _unregistered(issues)
+
+
+def test_an_issue_takes_its_code_severity_and_fix_from_its_entry() -> None:
+    for entry in codes.REGISTRY.values():
+        if entry.family:
+            issue = entry.issue("m", code=entry.prefix + "X")
+            with pytest.raises(ValueError, match="family"):
+                entry.issue("m")
+        else:
+            issue = entry.issue("m")
+        assert (issue.level, issue.fix) == (entry.level, entry.fix)
+        assert codes.registered(issue.code) is entry
+    assert codes.F_WRONG_QUARTER.issue("m", fields={"quarter": "2024Q3"}).fix == (
+        "Send the 2024Q3 return, made from the 2024Q3 template."
+    )

@@ -67,7 +67,6 @@ def load_catalogue(path: Path) -> LoadedCatalogue:
             codes.C_NOT_A_MAPPING.issue(
                 "the catalogue must be a YAML mapping",
                 source.location(()),
-                "Start the file with `version:` and the other top-level keys.",
             )
         )
         return LoadedCatalogue(None, report, path, digest, source)

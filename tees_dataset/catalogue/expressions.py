@@ -31,8 +31,6 @@ def expression_issues(
                 codes.C_EXPRESSION_SYNTAX,
                 f"the {what} `{expression}` does not parse: {reason}",
                 path,
-                "Write it as a SQL condition, e.g. `outcome = 'No further action'`; "
-                "quote text values with single quotes.",
             )
         ]
     unknown = [
@@ -73,8 +71,6 @@ def _code_value_issues(
                 codes.C_EXPRESSION_UNCHECKED,
                 f"the {what} `{expression}` could not be read to check its code values",
                 path,
-                "Check the values it compares code columns to against their code lists by "
-                "hand, or write it more plainly (`column = 'code'`, `column IN (...)`).",
             )
         ]
     issues = []

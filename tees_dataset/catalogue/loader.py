@@ -62,7 +62,6 @@ def load_yaml(text: str, file: str) -> LoadedYaml:
             codes.C_YAML_SYNTAX.issue(
                 f"the file is not valid YAML: {problem}",
                 Location(file, line),
-                "Check indentation and quoting on this line and the one above it.",
             )
         )
         return loaded
@@ -95,7 +94,6 @@ def _build(
                         f"the key '{key}' appears twice in the same mapping; "
                         "YAML would silently keep only the last one",
                         Location(loaded.file, key_node.start_mark.line + 1),
-                        "Remove or rename one of them.",
                     )
                 )
             child = (*path, key)
@@ -122,7 +120,6 @@ def read_yaml(path: Path) -> LoadedYaml:
             codes.C_UNREADABLE.issue(
                 f"cannot read the catalogue: {exc.__class__.__name__}: {exc}",
                 Location(str(path)),
-                "Check the path and that the file is UTF-8 text.",
             )
         )
         return loaded

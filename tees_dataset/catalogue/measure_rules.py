@@ -93,7 +93,6 @@ def _groupable(ctx: Context, spec: ReturnSpec, column: str, path: Path_) -> list
             codes.C_BREAKDOWN_NOT_A_CODE,
             f"'{column}' is a {kind} column; breakdowns need a code list or whole numbers",
             path,
-            "Break down by a column of type code (add a code list) or integer.",
         )
     ]
 
@@ -128,7 +127,6 @@ def _measure_specifics(
                     "a rate per 10,000 children needs local authority figures, but "
                     f"return '{spec.id}' is made for the partnership as a whole",
                     (*mpath, "kind"),
-                    "Use a count, or a return whose rows name their local authority.",
                 )
             )
     elif isinstance(measure, WithinDaysMeasure | MedianDaysMeasure):
@@ -143,7 +141,6 @@ def _measure_specifics(
                         codes.C_NOT_A_DATE,
                         f"'{column}' is a {col.type} column; counting days needs dates",
                         (*mpath, key),
-                        "Name a date column of the return.",
                     )
                 )
     for expression, path in expressions:

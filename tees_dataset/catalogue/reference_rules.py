@@ -45,7 +45,6 @@ def reference_data(ctx: Context) -> list[Issue]:
                         f"rates per 10,000 need the child population of {la.name} ({la.code}), "
                         f"which is not in {population}",
                         ("local_authorities", n),
-                        "Add its ONS mid-year estimate (children aged 0 to 17) to population.csv.",
                     )
                 )
     return issues
@@ -108,8 +107,6 @@ def benchmarks(ctx: Context) -> list[Issue]:
                     codes.C_BENCHMARK_UNSTATED,
                     f"{indicator.id} does not say whether it has a national benchmark",
                     path,
-                    "Add `benchmark: {statistic: ...}` naming the DfE statistic it compares "
-                    "with, or `benchmark: {none: <why there is no fair national equivalent>}`.",
                 )
             )
         elif isinstance(benchmark, Benchmark):
@@ -135,7 +132,6 @@ def _benchmark_issues(
                 f"{indicator.id} is a {indicator.unit} but the benchmark {statistic.id} is a "
                 f"{statistic.unit}: the two cannot be set side by side",
                 (*path, "statistic"),
-                "Name a statistic of the same unit, or `benchmark: {none: ...}`.",
             )
         )
     spec = ctx.catalogue.return_spec(indicator.source)
@@ -153,7 +149,7 @@ def _benchmark_issues(
             reason = "only the headline is kept for earlier quarters: leave out `breakdown`"
         if reason:
             issues.append(ctx.issue(codes.C_BENCHMARK_LOCAL, f"{indicator.id}: {reason}",
-                                    (*path, "local"), "Change `local` or `breakdown`."))  # fmt: skip
+                                    (*path, "local")))  # fmt: skip
     if benchmark.breakdown:
         label = rolling_label(indicator)
         expected = list(measure.breakdown) if "period" not in benchmark.breakdown else (

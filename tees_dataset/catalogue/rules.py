@@ -42,7 +42,6 @@ def run_rules(ctx: Context, rules: Iterable[RuleFn] = DEFAULT_RULES) -> list[Iss
                 codes.C_RULE_CRASHED.issue(
                     f"the check '{rule.__name__}' failed: {exc.__class__.__name__}: {exc}",
                     ctx.source.location(()),
-                    "This is a fault in tees-dataset; please report it with the catalogue.",
                 )
             )
     return issues

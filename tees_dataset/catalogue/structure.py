@@ -161,7 +161,6 @@ def return_rules(ctx: Context) -> list[Issue]:
                         codes.C_DUPLICATE_RULE_CODE,
                         f"rule code {rule.code} is already used in return '{seen[rule.code]}'",
                         (*path, "code"),
-                        "Rule codes are quoted back to agencies: give each rule its own.",
                     )
                 )
             seen.setdefault(rule.code, spec.id)
@@ -180,7 +179,6 @@ def agency_coverage(ctx: Context) -> list[Issue]:
                     codes.C_PARTNERSHIP_COVERAGE,
                     f"local authority '{la.id}' is in {owners[la.id]} partnerships; it must be in one",
                     ("local_authorities", n),
-                    "List it under exactly one partnership's local_authorities.",
                 )
             )
     return issues

@@ -61,7 +61,6 @@ def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
                 codes.F_LINK.issue(
                     "this is a link to a file elsewhere; it was not followed or read",
                     Location(path.name),
-                    "Put the return itself in the folder, not a link to it.",
                 )
             )
             continue
@@ -74,7 +73,6 @@ def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
                 codes.F_NOT_A_RETURN.issue(
                     "this file is not a workbook and was ignored",
                     Location(path.name),
-                    "Returns are Excel workbooks (.xlsx) made from the template.",
                 )
             )
     return paths, issues
@@ -119,8 +117,6 @@ def _identify(
                 codes.F_UNIDENTIFIED.issue(
                     "cannot tell which agency this return is from",
                     Location(name),
-                    "Use the template for your agency (it identifies itself), or name "
-                    "the file <agency id>-<quarter>.xlsx, e.g. cleveland_police-2024Q3.xlsx.",
                 )
             )
             return None
@@ -183,7 +179,6 @@ def open_file(
             codes.F_CHARACTER.issue(
                 "a character that no workbook can hold (a control character) was removed here",
                 Location(path.name, sheet=sheet, cell=cell),
-                "Retype the text in this cell; it was probably pasted from another system.",
                 agency=result.agency_id,
             )
             for sheet, cell in workbook.cleaned
@@ -204,7 +199,6 @@ def open_file(
             codes.F_UNREADABLE.issue(
                 f"the file could not be read ({exc.__class__.__name__})",
                 Location(path.name),
-                "Check the file opens in Excel and that the folder lets it be read; resend it.",
             )
         )
         return result, None

@@ -317,7 +317,6 @@ def check_limits(
             path,
             codes.V_SHEET_UNREADABLE,
             f"{where} cannot be read: its layout is not one Excel writes",
-            "Open the workbook in Excel, check the sheet, save and resend.",
             sheet=sheet,
             value=value,
         )
@@ -326,7 +325,6 @@ def check_limits(
             path,
             codes.V_TOO_MANY_ROWS,
             f"{where} has over {limits.MAX_ROWS:,} rows, more than a return can hold",
-            "Check for rows filled down by accident; delete them and resend.",
             sheet=sheet,
             value=value,
         )
@@ -336,8 +334,6 @@ def check_limits(
             codes.V_SHEET_TOO_LARGE,
             f"{where} has cells as far as row {extent.rows:,} and column "
             f"{column_letter(extent.columns - 1)}, more than a return can hold",
-            "Press Ctrl+End to find the last cell; delete the rows and columns beyond your "
-            "figures, save and resend.",
             sheet=sheet,
             value=value,
         )
@@ -351,8 +347,6 @@ def check_limits(
             codes.V_SHEET_TOO_LARGE,
             f"{where} reaches row {extent.rows:,} but has only {extent.filled:,} cells: "
             "something was typed far beyond the figures",
-            "Press Ctrl+End to find the last cell; delete the rows and columns beyond your "
-            "figures, save and resend.",
             sheet=sheet,
             value=value,
         )

@@ -86,14 +86,12 @@ def inspect_file(path: Path, known_sheets: Collection[str] = ()) -> Layout:
             path,
             codes.F_EMPTY,
             "the file is empty (0 bytes)",
-            "Save the return again and resend it.",
         )
     if size > limits.MAX_FILE_BYTES:
         raise fail(
             path,
             codes.F_TOO_LARGE,
             f"the file is {size / 1e6:.0f} MB, over the {limits.MAX_FILE_BYTES / 1e6:.0f} MB limit",
-            "Remove anything other than the return's sheets (pictures, pivot caches) and resend.",
         )
     with path.open("rb") as handle:
         head = handle.read(8)
@@ -106,15 +104,12 @@ def inspect_file(path: Path, known_sheets: Collection[str] = ()) -> Layout:
                     path,
                     codes.F_ENCRYPTED,
                     "the workbook is password-protected",
-                    "Remove the password (File › Info › Protect Workbook) and resend; send it "
-                    "by a secure route instead.",
                 )
         return check_xls(path, known_sheets)
     raise fail(
         path,
         codes.F_NOT_A_WORKBOOK,
         "this is not an Excel workbook",
-        "Send the return as an Excel workbook (.xlsx) made from the template.",
     )
 
 

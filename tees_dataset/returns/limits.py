@@ -55,7 +55,6 @@ def corrupt(path: Path, why: str = "") -> ReturnFileError:
         path,
         codes.F_CORRUPT,
         f"the workbook is damaged and cannot be opened{why}",
-        "Open it in Excel, save it again, and resend.",
     )
 
 
@@ -64,7 +63,6 @@ def too_large(path: Path, message: str) -> ReturnFileError:
         path,
         codes.F_TOO_LARGE,
         message,
-        "Remove anything other than the return's sheets (pictures, pivot caches) and resend.",
     )
 
 
@@ -74,5 +72,4 @@ def unsafe(path: Path) -> ReturnFileError:
         codes.F_UNSAFE,
         "the workbook holds XML with a document type, which spreadsheets never write; it was "
         "not read",
-        "Open it in Excel, save it as a new .xlsx workbook, and resend.",
     )

@@ -56,8 +56,6 @@ def _open_quarter(
         issue = codes.F_FOLDER_LINK.issue(
             f"the {quarter} folder is a link to a folder outside the returns folder; it was not read",
             Location(folder.name),
-            "Keep each quarter's returns in a folder inside the returns folder (a link to "
-            "another folder inside it is fine).",
         )
         return QuarterReturns(
             quarter, folder, [FileResult(folder, "", issues=[issue])], {}, status
@@ -124,7 +122,6 @@ def _choose(agency: Agency, quarter: Quarter, candidates: list[Candidate]) -> Ca
             codes.F_DUPLICATE.issue(
                 f"{agency.name} sent {len(candidates)} returns for {quarter}: {names}",
                 Location(candidate.result.path.name),
-                "Keep only the final return in the folder and rebuild.",
                 agency=agency.id,
             )
         )
@@ -233,7 +230,6 @@ def _validate(spec: ReturnSpec, catalogue: Catalogue, sheets: list[SheetInput]) 
             _log_fault(exc, f"validating {sheet.file} › {spec.sheet}")
             issues.append([codes.V_INTERNAL.issue(f"the sheet could not be checked ({exc.__class__.__name__}); it was not used",
                 Location(sheet.file, sheet=spec.sheet),
-                "This is a fault in tees-dataset, not in your return: the analyst will report it.",
                 agency=sheet.agency.id, return_id=spec.id,
             )])  # fmt: skip
             continue
@@ -342,7 +338,6 @@ def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
         return codes.V_SHEET_UNREADABLE.issue(
             f"the sheet could not be read ({exc.__class__.__name__})",
             Location(name, sheet=spec.sheet),
-            "Open the workbook in Excel, check the sheet, save and resend.",
             agency=agency.id,
             return_id=spec.id,
         )

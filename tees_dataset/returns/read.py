@@ -206,7 +206,6 @@ class Workbook:
                 self.path,
                 codes.V_SHEET_UNREADABLE,
                 f"the sheet cannot be read ({exc.__class__.__name__})",
-                "Open the workbook in Excel, check the sheet, save and resend.",
                 sheet=name,
             ) from exc
         if frame.height > limits.MAX_ROWS:
@@ -214,7 +213,6 @@ class Workbook:
                 self.path,
                 codes.V_TOO_MANY_ROWS,
                 f"the sheet has over {limits.MAX_ROWS:,} rows, more than a return can hold",
-                "Check for rows filled down by accident; delete them and resend.",
                 sheet=name,
             )
         letters = tuple(column_letter(c.absolute_index) for c in columns)

@@ -63,7 +63,7 @@ def read_received_log(path: Path) -> tuple[dict[str, dt.date], list[Issue]]:
                 )
             except (ValueError, TypeError, AttributeError):
                 issues.append(codes.F_RECEIVED_DATE.issue("the received date is not a date like 2024-10-15",
-                    Location(path.name, line=line), "Correct it; until then the file's date is used.",
+                    Location(path.name, line=line),
                 ))  # fmt: skip
     except csv.Error:
         return unreadable("the file is not a CSV file this tool can read", save_as)
