@@ -66,7 +66,7 @@ class _Where:
         self,
         code: Code,
         message: str,
-        fix: str,
+        fix: str | None,
         cell: str | None = None,
         value: Any = None,
         personal: bool = False,
@@ -107,17 +107,18 @@ class Batch:
         self.rows_in_error: list[set[int]] = [set() for _ in sheets]
         self._listed: list[Counter[str]] = [Counter() for _ in sheets]
         # (entry, code, level, column letter) -> (cells not listed, the fix of the first of them)
-        self._more: list[dict[tuple[Code, str | None, Level, str], tuple[int, str]]] = [
+        self._more: list[dict[tuple[Code, str | None, Level, str], tuple[int, str | None]]] = [
             {} for _ in sheets
         ]
 
     def cell(self, sheet: int, column: str | None, row: int) -> str:
         return f"{self.letters[sheet].get(column or '', '?') if column else 'A'}{row}"
 
-    def add(self, sheet: int, entry: Code, message: str, fix: str, cell: str | None = None,
+    def add(self, sheet: int, entry: Code, message: str, fix: str | None = None, cell: str | None = None,
             value: Any = None, personal: bool = False, *, level: Level | None = None,
             code: str | None = None) -> None:  # fmt: skip
-        """An issue of `entry` (`level` and `code` for a cross-field rule's own) on the sheet."""
+        """An issue of `entry` on the sheet (its own fix unless `fix` is given; `level` and `code`
+        for a cross-field rule's own)."""
         level = level or entry.level
         if cell is not None:
             self.reported[sheet].add(cell)

@@ -228,13 +228,10 @@ def coverage_issues(
         has_rows = sheet in with_rows
         if spec.record_level:
             if not has_rows:
-                batch.add(sheet, codes.V_NO_ROWS, "the sheet has no rows",
-                          "If there were none this quarter, nothing needs doing; otherwise "
-                          "fill it in and resend.")  # fmt: skip
+                batch.add(sheet, codes.V_NO_ROWS, "the sheet has no rows")  # fmt: skip
             continue
         if not has_rows:
-            batch.add(sheet, codes.V_EMPTY, "the sheet has no figures",
-                      "Fill it in; where a figure is nil, enter 0 rather than leaving it blank.")  # fmt: skip
+            batch.add(sheet, codes.V_EMPTY, "the sheet has no figures")  # fmt: skip
             continue
         if not by_area:
             continue

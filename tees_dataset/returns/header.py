@@ -24,11 +24,11 @@ def sheet_body(
     """The sheet's data rows under the expected column names, all text; None if unreadable."""
     raw = sheet.raw
     for cell in raw.cleaned:
-        batch.add(index, codes.V_CHARACTER, _CLEANED, _CLEANED_FIX, cell)
+        batch.add(index, codes.V_CHARACTER, _CLEANED, codes.V_CHARACTER.fix, cell)
     if raw.cleaned_count > len(raw.cleaned):
         batch.add(index, codes.V_CHARACTER,
                   f"such characters were removed from {raw.cleaned_count - len(raw.cleaned):,} "
-                  "more cells of the sheet", _CLEANED_FIX)  # fmt: skip
+                  "more cells of the sheet")  # fmt: skip
     header_index = _find_header(raw.frame, columns)
     if header_index is None:
         expected = ", ".join(c.title for c in batch.spec.columns)
@@ -40,12 +40,7 @@ def sheet_body(
         )
         return None
     if not raw.visible:
-        batch.add(
-            index,
-            codes.V_SHEET_HIDDEN,
-            "the sheet is hidden; it was read all the same",
-            "Unhide the sheet (right-click a sheet tab › Unhide) so what you send is what we read.",
-        )
+        batch.add(index, codes.V_SHEET_HIDDEN, "the sheet is hidden; it was read all the same")
     mapping = _map_columns(batch, index, header_index, columns)
     if any(i.level is Level.ERROR for i in batch.issues[index]):
         return None
@@ -66,7 +61,6 @@ def sheet_body(
 
 
 _CLEANED = "a character that no workbook can hold (a control character) was removed from this cell"
-_CLEANED_FIX = "Check the cell reads as you meant; retype it if it was pasted from another system."
 
 
 def _find_header(frame: pl.DataFrame, columns: list[Column]) -> int | None:

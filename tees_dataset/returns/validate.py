@@ -77,7 +77,7 @@ def _drop_totals(batch: Batch, frame: pl.DataFrame, columns: list[Column]) -> pl
             sheet,
             codes.V_TOTALS_ROW,
             f"row {row} looks like a totals row and was ignored",
-            "Leave totals out: they are calculated.",
+            codes.V_TOTALS_ROW.fix,
             f"A{row}",
         )
     return frame.filter(~is_total)
