@@ -219,13 +219,13 @@ C_UNKNOWN_COLUMN = _code(
 )
 C_RESERVED_COLUMN = _code(
     "C-RESERVED-COLUMN", "Reserved column name", E,
-    "A return declares a column the tool adds to every row itself.",
-    "Rename the column.",
+    "A return declares a column the tool adds to every return itself (the local authority).",
+    "Remove this column from the return.",
 )
 C_CODE_LIST_MISSING = _code(
     "C-CODE-LIST-MISSING", "Code column without a list", E,
     "A column of type code names no code list.",
-    "Add `codes:` naming one of the catalogue's code lists.",
+    "Add `codes: <code list id>`.",
 )
 C_PARTNERSHIP_COVERAGE = _code(
     "C-PARTNERSHIP-COVERAGE", "Local authority not in one partnership", E,

@@ -114,7 +114,6 @@ def references(ctx: Context) -> list[Issue]:
                         codes.C_RESERVED_COLUMN,
                         f"'{AREA_COLUMN}' is added to every return automatically",
                         (*path, "name"),
-                        "Remove this column from the return.",
                     )
                 )
             if column.type == "code" and column.codes is None:
@@ -123,7 +122,6 @@ def references(ctx: Context) -> list[Issue]:
                         codes.C_CODE_LIST_MISSING,
                         f"column '{column.name}' is of type code but names no code list",
                         path,
-                        "Add `codes: <code list id>`.",
                     )
                 )
             if column.codes is not None and column.codes not in list_ids:
