@@ -3,6 +3,7 @@ laid out by WeasyPrint (run in fresh processes: `--internal floor-read` and `flo
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -11,6 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import QUARTER, Clock
+
+
+def _files_read(returns_dir: Path, html_dir: Path) -> list[Path]:
+    """The return files the build read (its manifest's inputs), or without a manifest every
+    return file of every quarter."""
+    manifest = html_dir / "manifest.json"
+    if manifest.is_file():
+        inputs = json.loads(manifest.read_text(encoding="utf-8")).get("inputs", [])
+        paths = [Path(i["path"]) for i in inputs if str(i.get("path", "")).endswith(".xlsx")]
+        if paths:
+            return sorted(paths)
+    return sorted(p for p in returns_dir.rglob("*.xlsx") if p.parent.name[:4].isdigit())
 
 
 def floor_read(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
@@ -23,7 +36,7 @@ def floor_read(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
         import fastexcel
         import polars  # noqa: F401  (to_polars needs it)
 
-    files = sorted(p for p in returns_dir.rglob("*.xlsx") if p.parent.name[:4].isdigit())
+    files = _files_read(returns_dir, html_dir)
     reads: list[tuple[float, float]] = []
     raw_rows = sheets = 0
     for _ in range(2):

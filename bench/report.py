@@ -91,7 +91,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"{r['build']['wall_s']:.1f} s cold; read {', '.join(read) or 'nothing logged'}; "
             f"recomputed {reused.get('recomputed', '?')} of {reused.get('quarters', '?')} quarters; "
             f"re-rendered {reused.get('rendered', '?')} of {reused.get('packs', '?')} packs "
-            "(a pack is re-rendered when its content changed: both packs show Tees)"
+            "(the build re-renders a pack only when its content changed)"
         )
         out.append(_goal(goal, only if reused else None, f"{c['wall_s']:.1f} s", why))
     ordered = [scales[s] for s in sorted(scales)]
@@ -274,7 +274,8 @@ NOTES = [
     "(wall and CPU seconds, peak RSS after each step; 'other' is what no wrapper covers), the "
     "caches off and the two packs rendered one after the other (the build renders them in "
     "parallel processes).",
-    "floor: every sheet of every return file of every quarter read as text with fastexcel "
+    "floor: every sheet of every return file the cold build read (its manifest's inputs) "
+    "read as text with fastexcel "
     "(no validation), plus weasyprint.HTML(string=the build's HTML).write_pdf() per pack "
     "(plain, and with the build's PDF/UA-1 tags); best of 2 runs each, one after each cold "
     "build. 'parallel' takes the slower pack alone; 'concurrent' renders them at once "
