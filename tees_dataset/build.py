@@ -269,6 +269,8 @@ def _build_into(
         if synthetic:
             contexts = [replace(c, synthetic=SYNTHETIC_MARK) for c in contexts]
 
+        from tees_dataset.responses import ENQUIRIES, write_enquiries
+
         def meanwhile() -> None:
             """What the build writes while the packs render."""
             if not options.publish:  # validation reports are internal: never published
@@ -276,6 +278,7 @@ def _build_into(
             _write_results_csv(figures.results, staging / "results.csv")
             _write_results_csv(figures.trend, staging / "trend.csv")
             write_benchmarks_csv(benchmarks, staging / "benchmarks.csv")
+            write_enquiries(contexts, staging / ENQUIRIES)
             write_dataset_workbook(
                 catalogue,
                 rows,

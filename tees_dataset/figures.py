@@ -8,6 +8,7 @@ variant, and adds the changes from a quarter and a year before. `results.csv`, `
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,31 @@ if TYPE_CHECKING:
     from tees_dataset.build import BuildOptions
 
 TREND_QUARTERS = 8
+# As much history as the returns folder holds, for the trend and SPC (12 quarters or more make
+# an XmR chart), up to ten years: enough for any chart, and a bound on the work.
+MAX_HISTORY = 40
+_QUARTER_FOLDER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def history(returns_dir: Path, quarter: Quarter) -> list[Quarter]:
+    """The quarters a build reads, oldest first: the quarter itself, the 7 before it, and every
+    earlier quarter back to the oldest folder the returns folder has (at most MAX_HISTORY)."""
+    oldest = quarter.shift(-(TREND_QUARTERS - 1))
+    floor = quarter.shift(-(MAX_HISTORY - 1))
+    try:
+        names = [p.name for p in returns_dir.iterdir()] if returns_dir.is_dir() else []
+    except OSError:
+        names = []
+    for name in names:
+        match = _QUARTER_FOLDER.match(name)
+        if match:
+            found = Quarter(int(match.group(1)), int(match.group(2)))
+            if floor <= found < oldest:
+                oldest = found
+    out = [oldest]
+    while out[-1] < quarter:
+        out.append(out[-1].shift(1))
+    return out
 
 
 @dataclass
@@ -72,8 +98,8 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
 
     plan: list[list[_Planned]] = []
     batch_bytes = 0
-    for n in range(TREND_QUARTERS - 1, -1, -1):
-        q = options.quarter.shift(-n)
+    for q in history(options.returns_dir, options.quarter):
+        n = q != options.quarter
         folder = options.returns_dir / str(q)
         if n and not folder.is_dir():
             continue
@@ -95,7 +121,8 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
 def compute_figures(
     catalogue: Catalogue, loaded: LoadedCatalogue, options: BuildOptions
 ) -> Figures:
-    """Read the quarter and the 7 before it (where the archive has them) and compute them all."""
+    """Read the quarter and its history (`history`: where the archive has them) and compute them
+    all; the quarter's figures gain their changes, intervals and signals."""
     import polars as pl
 
     from tees_dataset.catalogue.models import RatioMeasure
@@ -106,6 +133,7 @@ def compute_figures(
         compute_quarter,
         population_for,
     )
+    from tees_dataset.compute.signals import add_signals
     from tees_dataset.figure_cache import FigureCache, figure_key
     from tees_dataset.fingerprint import tool_key
     from tees_dataset.returns import QuarterReturns, load_quarters
@@ -193,11 +221,6 @@ def compute_figures(
         with stage("suppressing small numbers"):
             results = suppress_quarters(results, partnership_areas(catalogue), catalogue)
     assert current_returns is not None
-    current = add_changes(
-        results[options.quarter],
-        results.get(options.quarter.shift(-1)),
-        results.get(options.quarter.shift(-4)),
-    )
     trend = pl.concat(
         [r.filter(pl.col("breakdown") == "") for q, r in sorted(results.items())], how="vertical"
     ).select(
@@ -211,6 +234,10 @@ def compute_figures(
         "unit",
         "status",
     )
+    previous, last_year = (results.get(options.quarter.shift(-n)) for n in (1, 4))
+    current = add_changes(results[options.quarter], previous, last_year)
+    # Intervals, the change calls and each figure's signal (SPC over 12 quarters or more).
+    current = add_signals(catalogue, current, previous, last_year, trend)
     return Figures(
         replace(current_returns, frames={}), current, trend, files, sorted(results), recomputed
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tees_dataset.catalogue import LoadedCatalogue
-from tees_dataset.figures import TREND_QUARTERS, reference_dir
+from tees_dataset.figures import history, reference_dir
 from tees_dataset.output import read_manifest, write_manifest
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def build_key(loaded: LoadedCatalogue, options: BuildOptions) -> str:
     from tees_dataset.fingerprint import build_key as digest_of
     from tees_dataset.fingerprint import code_sha256, folder_files
 
-    quarters = [options.quarter.shift(-n) for n in range(TREND_QUARTERS - 1, -1, -1)]
+    quarters = history(options.returns_dir, options.quarter)
     return digest_of({
         "code": code_sha256(),
         "catalogue": loaded.sha256,
@@ -50,6 +50,17 @@ def parse_time(text: object) -> dt.datetime:
         return dt.datetime.fromisoformat(str(text))
     except ValueError:
         return dt.datetime.now(dt.UTC)
+
+
+def inputs_sha256(loaded: LoadedCatalogue, files: list[Any]) -> str:
+    """One checksum of every input and its checksum (the returns' and the reference files'),
+    named in each pack's appendix so that a pack can be matched to its manifest."""
+    import hashlib
+    import json
+
+    listed = {"inputs": inputs_of(files), "reference": reference_files(loaded)}
+    text = json.dumps(listed, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def inputs_of(files: list[Any]) -> list[dict[str, Any]]:
@@ -84,7 +95,8 @@ def write_build_manifest(
         started=started,
         folders=options.folders,
         synthetic=synthetic,
-        extra={"reference": reference_files(loaded)}
+        extra={"reference": reference_files(loaded),
+               "inputs_sha256": inputs_sha256(loaded, files)}
         | (outcome or {})
         | ({"kind": "published"} if options.publish else {}),
     )

@@ -27,13 +27,16 @@ def pack_contexts(
     benchmarks: list[dict[str, Any]] | None = None,
 ) -> list[Any]:
     """What each partnership's pack shows."""
+    from tees_dataset.manifest import inputs_sha256
     from tees_dataset.reference import read_sources
     from tees_dataset.render.context import (
+        CarriedEnquiry,
         CompletenessRow,
         ReferenceSource,
         SourceFile,
         build_context,
     )
+    from tees_dataset.responses import read_responses
 
     agency_names = {a.id: a.name for a in catalogue.agencies}
     sources = [
@@ -62,15 +65,24 @@ def pack_contexts(
                 r["received"],
                 r["late"],
                 "" if options.publish else r["comment"],  # an agency's free text stays internal
+                return_id=r["return"],
             )
             for r in returns_summary
             if _agency_serves(catalogue, r["agency"], partnership.local_authorities)
         ]
+        # Last quarter's enquiries and the Group's responses: the business unit's own record,
+        # shown in the internal pack only.
+        previous = str(options.quarter.shift(-1))
+        carried, note = read_responses(options.returns_dir, previous, partnership.id)
+        if options.publish:
+            carried, note = [], ""
         contexts.append(
             build_context(
                 catalogue, partnership, options.quarter, rows, completeness,
                 tool_version=__version__, produced=started, trend=trend, benchmarks=benchmarks,
                 sources=sources, reference_sources=reference_sources, published=options.publish,
+                carried=[CarriedEnquiry(*c) for c in carried], carried_note=note,
+                inputs_sha256=inputs_sha256(loaded, figures.files),
             )
         )  # fmt: skip
     return contexts

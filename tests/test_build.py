@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,10 @@ def test_packs_show_the_figures_and_the_marking_on_every_page(built: tuple[Path,
     pages = [page.extract_text() for page in reader.pages]
     assert all("OFFICIAL-SENSITIVE" in text for text in pages)
     text = "\n".join(pages)
-    for figure in ("62.5%", "60.0%", "66.7%", "4.1%", "4.8%", "6.2%"):
+    # 3.2.1: HSSCP 5 of 8 and Hartlepool 3 of 5, 3.1.1: HSSCP 4 of 6, below the minimum base
+    # of 10 cases, so shown as counts; E1.1 turnover: HSSCP 6 of 145 FTE = 4.1%, Hartlepool
+    # 3 of 62.5 = 4.8%, Tees 18 of 290 = 6.2%.
+    for figure in ("5 of 8", "3 of 5", "4 of 6", "4.1%", "4.8%", "6.2%"):
         assert figure in text, figure
     assert "Hartlepool and Stockton-on-Tees Safeguarding Children Partnership" in text
     assert "2024/25 Q2" in text
@@ -206,23 +210,36 @@ def _pages(pdf: Path) -> list[str]:
 def test_each_indicators_page_shows_the_figures_in_results_csv(
     built: tuple[Path, int, str], catalogue: Catalogue, partnership: str
 ) -> None:
-    from tees_dataset.render.context import format_value
+    from html import escape
+
+    from tees_dataset.render.views import figure_text
 
     folder, _, _ = built
-    pages = _pages(folder / f"{partnership}-2024Q3.pdf")
+    text = " ".join(_pages(folder / f"{partnership}-2024Q3.pdf"))
+    html = (folder / f"{partnership}-2024Q3.html").read_text(encoding="utf-8")
     rows = [r for r in read_csv(folder / "results.csv") if not r["breakdown"]]
     p = next(x for x in catalogue.partnerships if x.id == partnership)
     las = [la.name for la in catalogue.local_authorities if la.id in p.local_authorities]
+
+    def section(ind_id: str) -> str:
+        start = html.index(f'id="indicator-{ind_id}"')
+        end = html.find('<section class="indicator"', start + 1)
+        found = html[start : end if end > 0 else None]
+        same = re.search(r'those of <a href="#indicator-([^"]+)"', found)
+        return section(same.group(1)) if same else found
+
     for _, _, ind in catalogue.indicators():
-        caption = f"{ind.id} in 2024Q3 ("  # the figures table's caption, only in its own section
-        found = [n for n, text in enumerate(pages) if caption in text]
-        assert found, f"{ind.id} is not in the {partnership} pack"
-        page = pages[found[0]][pages[found[0]].index(caption) :]
-        for area in [*las, partnership, "Tees"]:
+        assert f"{ind.id} {ind.title.split()[0]}" in text, (
+            f"{ind.id} is not in the {partnership} pack"
+        )
+        shown_in = section(ind.id)
+        for area in [*las, partnership]:
             (row,) = [r for r in rows if r["indicator_id"] == ind.id and r["area"] == area]
-            value = float(row["value"]) if row["value"] else None
-            shown = format_value(value, row["unit"], row["status"])
-            assert shown in page, (ind.id, area, shown)
+            number = {
+                k: float(row[k]) if row[k] else None for k in ("value", "numerator", "denominator")
+            }
+            shown = figure_text(row | number, catalogue.pack.minimum_base)
+            assert escape(shown) in shown_in, (ind.id, area, shown)
 
 
 def test_free_text_from_a_return_is_printed_as_text(built: tuple[Path, int, str]) -> None:
@@ -249,9 +266,11 @@ def test_pack_structure_summary_and_appendix(built: tuple[Path, int, str]) -> No
         "Contents",
     ]
     assert "3.2.1 Number of strategy discussions within 1 working day of referral" in titles
-    assert "Summary" in titles and "Appendix" in titles
+    # The overview and the key lines of enquiry come first, the appendix last.
+    assert titles[2:4] == ["Overview: every indicator at a glance", "Key lines of enquiry"]
+    assert "Appendix: methods, symbols and sources" in titles
     text = " ".join(_pages(folder / "HSSCP-2024Q3.pdf"))
-    assert "Data completeness" in text and "Suggested key lines of enquiry" in text
+    assert "Data completeness" in text and "Key lines of enquiry" in text
     assert "✘ rejected" not in text  # Redcar's rejection is not an HSSCP agency's
     assert "July to September 2024 (2024/25 Q2)" in text
     for digest in ("Data sources", "SHA-256"):

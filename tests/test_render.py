@@ -1,59 +1,140 @@
-"""Pack pieces: charts, their text alternatives, value formatting and the summary's findings."""
+"""Pack pieces: charts, their text alternatives and scale rule, and how a figure is written."""
 
 from __future__ import annotations
 
 import itertools
-import re
 import xml.etree.ElementTree as ET
 
-from tees_dataset.catalogue.models import Indicator
-from tees_dataset.render.chart import LABEL_GAP, Reference, Series, _spread, describe, trend_svg
-from tees_dataset.render.context import IndicatorView, _findings, _in_sentence, format_value
+from tees_dataset.render.chart import (
+    LABEL_GAP,
+    Limits,
+    Reference,
+    Series,
+    _spread,
+    describe,
+    scale,
+    summary,
+    trend_svg,
+)
+from tees_dataset.render.views import change_text, figure_text, format_value
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-def test_chart_is_valid_svg_with_its_figures_as_the_title() -> None:
+def _styled(*series: Series) -> list[tuple[Series, str]]:
+    return list(zip(series, ("partnership", "tees", "first", "second"), strict=False))
+
+
+def test_chart_is_valid_svg_with_a_summary_then_its_figures_as_the_title() -> None:
     series = [Series("HSSCP", [("2024Q1", 80.0), ("2024Q2", None), ("2024Q3", 75.5)]),
               Series("<Tees & co>", [("2024Q1", 70.0), ("2024Q2", 72.0), ("2024Q3", 71.0)])]  # fmt: skip
-    svg = trend_svg("3.2.1 Strategy", series, "percent")
+    svg = trend_svg("3.2.1 Strategy", _styled(*series), "percent")
     root = ET.fromstring(svg)  # well-formed, labels escaped
     title = root.find(f"{SVG}title")
     assert title is not None and title.text == (
-        "3.2.1 Strategy. HSSCP: 2024Q1 80.0%, 2024Q3 75.5%; <Tees & co>: 2024Q1 70.0%, 2024Q2 72.0%, 2024Q3 71.0%."
+        "HSSCP fell from 80.0% in 2024Q1 to 75.5% in 2024Q3. 3.2.1 Strategy. "
+        "HSSCP: 2024Q1 80.0%, 2024Q3 75.5%; <Tees & co>: 2024Q1 70.0%, 2024Q2 72.0%, 2024Q3 71.0%."
     )
     assert title.text == describe("3.2.1 Strategy", series, "percent")
     # The gap for 2024Q2 breaks the HSSCP line: no segment joins Q1 to Q3 for it.
     paths = [p.get("d") for p in root.iter(f"{SVG}path") if p.get("fill") == "none"]
     assert len(paths) == 1  # only the unbroken Tees line is drawn as a path
+    # Each line is labelled with its latest value.
+    texts = {t.text for t in root.iter(f"{SVG}text")}
+    assert {"HSSCP 75.5%", "<Tees & co> 71.0%"} <= texts
+
+
+def test_the_summary_sentence_says_which_way_the_trend_went() -> None:
+    up = [Series("P", [("2024Q1", 10.0), ("2024Q2", 5.0), ("2024Q3", 12.0)])]
+    assert summary(up, "count") == "P rose from 10 in 2024Q1 to 12 in 2024Q3."
+    flat = [Series("P", [("2024Q1", 10.0), ("2024Q3", 10.0)])]
+    assert summary(flat, "count") == "P was 10 in both 2024Q1 and 2024Q3."
+    assert summary([Series("P", [("2024Q3", None)])], "count") == (
+        "P has no figures for these quarters."
+    )
 
 
 def test_reference_lines_cross_the_chart_at_their_values_and_are_described() -> None:
     series = [Series("HSSCP", [("2024Q2", 10.0), ("2024Q3", 30.0)])]
     references = [Reference("England 2024", 20.0, "year to 31 March 2024"),
                   Reference("North East 2024", 40.0, "year to 31 March 2024")]  # fmt: skip
-    svg = trend_svg("1.2.3 Re-referrals", series, "percent", references)
-    root = ET.fromstring(svg)
-    across = [
-        e
-        for e in root.iter(f"{SVG}line")
-        if e.get("x1") == "34.0" and e.get("stroke-width") == "0.8"
-    ]
-    # Both lines span the plot, England's (20%) below the North East's (40%), which is the
-    # top of the scale (the chart's range takes in the reference lines).
-    assert len(across) == 2 and all(e.get("x2") == "228.0" for e in across)
+    root = ET.fromstring(trend_svg("1.2.3 Re-referrals", _styled(*series), "percent", references))
+    across = [e for e in root.iter(f"{SVG}line") if e.get("stroke-width") == "0.8"
+              and e.get("x1") != e.get("x2") and e.get("y1") == e.get("y2")
+              and float(e.get("x2") or 0) - float(e.get("x1") or 0) > 20]  # fmt: skip
+    assert len(across) == 2
     england, north_east = (float(e.get("y1") or 0) for e in across)
-    assert england > north_east
-    assert root.find(f"{SVG}title").text == (  # type: ignore[union-attr]
-        "1.2.3 Re-referrals. HSSCP: 2024Q2 10.0%, 2024Q3 30.0%. Reference lines: England, year "
-        "to 31 March 2024, 20.0%; North East, year to 31 March 2024, 40.0%."
-    )
+    assert england > north_east  # 20% is drawn lower than 40%
     assert {"England 2024", "North East 2024"} <= {t.text for t in root.iter(f"{SVG}text")}
-    assert describe("t", series, "percent") == "t. HSSCP: 2024Q2 10.0%, 2024Q3 30.0%."
+    assert describe("t", series, "percent", references).endswith(
+        "Reference lines: England, year to 31 March 2024, 20.0%; North East, year to 31 March "
+        "2024, 40.0%."
+    )
+
+
+def test_one_scale_rule() -> None:
+    # Counts, rates and days start at zero, whatever their range.
+    low, high, step, broken = scale([410.0, 455.0], "count")
+    assert (low, broken) == (0.0, False) and high >= 455
+    # A percentage starts at zero, never goes past 100%...
+    low, high, step, broken = scale([12.0, 99.0], "percent")
+    assert (low, high, broken) == (0.0, 100.0, False)
+    # ...unless its points sit high and close together: then the axis starts at a round value
+    # below the lowest point and the break is marked.
+    low, high, step, broken = scale([81.0, 86.0], "percent")
+    assert broken and 0 < low < 81 and low % step == 0 and high <= 100
+    svg = trend_svg("t", _styled(Series("P", [("2024Q2", 81.0), ("2024Q3", 86.0)])), "percent")
+    assert svg.count('stroke-width="0.8"/>') >= 1  # the break mark on the axis
+
+
+def test_rounded_ticks_and_gridlines() -> None:
+    root = ET.fromstring(
+        trend_svg("t", _styled(Series("P", [("2024Q2", 3.0), ("2024Q3", 104.0)])), "count")
+    )
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert ticks == ["0", "50", "100", "150"]  # round steps, from zero, past the highest point
+    grid = [e for e in root.iter(f"{SVG}line") if e.get("stroke") == "#d0d0d0"]
+    assert len(grid) == len(ticks)
+
+
+def test_a_count_is_drawn_in_two_panels_so_the_totals_do_not_flatten_the_authorities() -> None:
+    quarters = ["2024Q2", "2024Q3"]
+    series = [Series("HSSCP", list(zip(quarters, [900.0, 950.0], strict=True))),
+              Series("Tees", list(zip(quarters, [2000.0, 2100.0], strict=True))),
+              Series("Hartlepool", list(zip(quarters, [300.0, 320.0], strict=True))),
+              Series("Stockton-on-Tees", list(zip(quarters, [600.0, 630.0], strict=True)))]  # fmt: skip
+    root = ET.fromstring(trend_svg("t", _styled(*series), "count", split=True))
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    # The authorities' panel tops out near 630, the totals' near 2,100: two scales.
+    assert "600" in ticks or "800" in ticks
+    assert any(t in ticks for t in ("2,000", "2,500"))
+
+
+def test_spc_limits_are_drawn_and_special_points_ringed() -> None:
+    quarters = [f"Q{i}" for i in range(12)]
+    values = [50.0] * 11 + [90.0]
+    series = [Series("P", list(zip(quarters, values, strict=True)))]
+    limits = Limits(
+        "P",
+        53.3,
+        40.0,
+        66.6,
+        [False] * 11 + [True],
+        "the latest quarter is special cause (concern)",
+    )
+    root = ET.fromstring(trend_svg("t", _styled(*series), "percent", limits=limits))
+    rings = [c for c in root.iter(f"{SVG}circle") if c.get("r") == "4.6"]
+    assert len(rings) == 1
+    title = root.find(f"{SVG}title")
+    assert title is not None and title.text is not None
+    assert title.text.startswith(
+        "P rose from 50.0% in Q0 to 90.0% in Q11; the latest quarter is special cause (concern)."
+    )
+    assert "P's mean 53.3%, process limits 40.0% and 66.6%." in title.text
 
 
 def test_one_quarter_is_not_a_trend() -> None:
-    svg = trend_svg("t", [Series("A", [("2024Q3", 1.0)])], "count")
+    svg = trend_svg("t", _styled(Series("A", [("2024Q3", 1.0)])), "count")
     assert "Not enough quarters" in svg
 
 
@@ -80,71 +161,14 @@ def test_formatting() -> None:
     assert format_value(None, "count", "missing") == "x"
     assert format_value(3.0, "count", "suppressed") == "c"
     assert format_value(None, "percent", "not_applicable") == "z"
-    assert (
-        format_value(12.25, "rate_per_10000", "ok") == "12.2"
-        or format_value(12.25, "rate_per_10000", "ok") == "12.3"
-    )
-    assert _in_sentence("Staff turnover rates") == "staff turnover rates"
-    assert _in_sentence("LADO referrals by source") == "LADO referrals by source"
+    assert change_text(3.46, "percent") == "+3.5"
+    assert change_text(-12.0, "count") == "−12"
+    assert change_text(0.0, "count") == "0"
 
 
-def _indicator(polarity: str, unit: str = "percent") -> Indicator:
-    measure = {"kind": "proportion", "numerator": "x"} if unit == "percent" else {"kind": "count"}
-    return Indicator.model_validate({"id": "3.1.1", "title": "Referrals triaged", "definition": "d", "source": "s",
-                                     "measure": measure, "unit": unit, "polarity": polarity})  # fmt: skip
-
-
-def _row(
-    value: float, previous: float | None, last_year: float | None, denominator: float = 100.0
-) -> dict[str, object]:
-    return {"value": value, "status": "ok", "unit": "percent", "numerator": value, "denominator": denominator,
-            "previous_value": previous, "last_year_value": last_year}  # fmt: skip
-
-
-def _run(
-    indicator: Indicator, rows: dict[tuple[str, str], dict[str, object]]
-) -> tuple[list[str], list[str]]:
-    from tees_dataset.catalogue import load_catalogue
-    from tests.conftest import CATALOGUE
-
-    catalogue = load_catalogue(CATALOGUE).catalogue
-    assert catalogue is not None
-    view = IndicatorView("3.1.1", "t", "d", "s", "percentage", "", "framework", "", [])
-    concerns: list = []  # type: ignore[type-arg]
-    strengths: list = []  # type: ignore[type-arg]
-    _findings(
-        catalogue,
-        indicator,
-        view,
-        rows,
-        "HSSCP",
-        ["Hartlepool", "Stockton-on-Tees"],
-        concerns,
-        strengths,
-    )  # type: ignore[arg-type]
-    return [f.text for f in concerns], [f.text for f in strengths]
-
-
-def test_a_fall_of_five_points_in_a_higher_is_better_figure_needs_a_closer_look() -> None:
-    # 70.0% now, 75.0% last quarter (down 5.0 points: notable at 5), 72.0% a year ago (down 2.0: not).
-    concerns, strengths = _run(
-        _indicator("higher_is_better"), {("3.1.1", "HSSCP"): _row(70.0, 75.0, 72.0)}
-    )
-    assert concerns == ["HSSCP 70.0%: down 5.0 points on last quarter (from 75.0%)."]
-    assert strengths == []
-
-
-def test_the_same_fall_in_a_lower_is_better_figure_is_a_strength() -> None:
-    concerns, strengths = _run(
-        _indicator("lower_is_better"), {("3.1.1", "HSSCP"): _row(70.0, 75.0, None)}
-    )
-    assert concerns == [] and len(strengths) == 1
-
-
-def test_small_bases_and_gaps_between_authorities() -> None:
-    # A 20-point swing on a base of 5 is chance, not news; authorities 12 points apart are a gap.
-    rows = {("3.1.1", "HSSCP"): _row(60.0, 80.0, None, denominator=5.0),
-            ("3.1.1", "Hartlepool"): _row(66.0, None, None), ("3.1.1", "Stockton-on-Tees"): _row(54.0, None, None)}  # fmt: skip
-    concerns, _ = _run(_indicator("higher_is_better"), rows)
-    assert concerns == ["Hartlepool and Stockton-on-Tees are 12.0 points apart (66.0% and 54.0%)."]
-    assert not any(re.search("down 20", c) for c in concerns)
+def test_a_percentage_of_fewer_cases_than_the_minimum_base_is_shown_as_n_of_d() -> None:
+    row = {"unit": "percent", "status": "ok", "value": 50.0, "numerator": 2.0, "denominator": 4.0}
+    assert figure_text(row, 10) == "2 of 4"
+    assert figure_text(row | {"numerator": 6.0, "denominator": 12.0}, 10) == "50.0%"
+    assert figure_text(row | {"status": "suppressed"}, 10) == "c"
+    assert figure_text(None, 10) == "x"

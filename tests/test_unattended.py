@@ -215,7 +215,7 @@ def test_unchanged_earlier_quarters_come_from_the_cache(
 def test_quarters_are_read_in_batches_that_fit_the_budget_with_the_same_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Reading the 8 sample quarters together or one by one gives the same figures; the cache
+    """Reading the 12 sample quarters together or one by one gives the same figures; the cache
     takes unchanged earlier quarters out of the batches, never the quarter being built."""
     from tees_dataset import build, figures
     from tees_dataset.catalogue import load_catalogue
@@ -227,14 +227,13 @@ def test_quarters_are_read_in_batches_that_fit_the_budget_with_the_same_figures(
         [str(p.quarter) for p in batch]
         for batch in figures._read_plan(options, None, loaded.sha256)
     ]
-    # About 0.6 MB a quarter: all eight fit one batch.
-    assert names == [["2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2",
-                      "2024Q3"]]  # fmt: skip
+    # About 0.6 MB a quarter: all twelve quarters the samples hold fit one batch.
+    assert names == [[str(Quarter(2021, 4).shift(n)) for n in range(12)]]
     together = build.compute_figures(loaded.catalogue, loaded, options)
 
     monkeypatch.setattr(figures, "BATCH_BYTES", 1_300_000)  # two quarters' files, not three
     plan = figures._read_plan(options, None, loaded.sha256)
-    assert [len(batch) for batch in plan] == [2, 2, 2, 2]
+    assert [len(batch) for batch in plan] == [2, 2, 2, 2, 2, 2]
     monkeypatch.setattr(figures, "BATCH_BYTES", 0)
     one_by_one = build.compute_figures(loaded.catalogue, loaded, options)
     assert together.results.equals(one_by_one.results)
@@ -246,17 +245,18 @@ def test_quarters_are_read_in_batches_that_fit_the_budget_with_the_same_figures(
 
     cache = ReturnCache(tmp_path / "cache")
     warm = figures._read_plan(options, cache, loaded.sha256)
-    assert [len(batch) for batch in warm] == [8]  # nothing cached yet: one batch
+    assert [len(batch) for batch in warm] == [12]  # nothing cached yet: one batch
     from tees_dataset.returns import load_quarters
 
-    early = [Quarter(2022, 4), Quarter(2023, 1)]  # cached, as an earlier build leaves them
+    early = [Quarter(2021, 4), Quarter(2022, 1)]  # cached, as an earlier build leaves them
     for planned, returns in zip(warm[0][:2], load_quarters(loaded.catalogue, early, ROOT / "sample_returns"), strict=True):  # fmt: skip
         assert planned.key is not None
         cache.save(planned.key, returns)
     warm = figures._read_plan(options, cache, loaded.sha256)
     assert [[str(p.quarter) for p in b] for b in warm] == [
-        ["2022Q4"], ["2023Q1"],
-        ["2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2", "2024Q3"],
-    ]  # fmt: skip
-    assert [p.cached for b in warm for p in b] == [True, True] + [False] * 6
+        ["2021Q4"],
+        ["2022Q1"],
+        [str(Quarter(2022, 2).shift(n)) for n in range(10)],
+    ]
+    assert [p.cached for b in warm for p in b] == [True, True] + [False] * 10
     assert warm[-1][-1].key is None  # the quarter being built is never taken from the cache
