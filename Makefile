@@ -25,7 +25,7 @@ setup: $(UV) ## Install the locked dependencies, without development tools, into
 	$(UV) sync --locked --no-dev --compile-bytecode
 
 dev: $(UV) ## Install the locked dependencies with the development tools (pytest, ruff, mypy, cog)
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh dev
 	$(UV) sync --locked --compile-bytecode
 
 demo: setup ## Set up, then build the $(QUARTER) packs from the committed sample returns into out/
