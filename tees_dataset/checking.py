@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from tees_dataset import codes
+from tees_dataset.catalogue.benchmark_spec import datasets_used, statistic_of
 from tees_dataset.catalogue.loader import LoadedYaml
 from tees_dataset.catalogue.models import (
     TEES,
@@ -26,9 +27,9 @@ from tees_dataset.catalogue.models import (
 )
 from tees_dataset.catalogue.rules import Context, indicator_paths
 from tees_dataset.compute import Inputs, QuarterData, compute_quarter, with_quarter_columns
-from tees_dataset.compute.benchmarks import datasets_used, published_years, statistic_of
 from tees_dataset.quarter import Quarter, QuarterError
 from tees_dataset.reference import load_benchmark_data
+from tees_dataset.reference.published import published_years
 from tees_dataset.report import Issue
 from tees_dataset.returns import load_quarter
 

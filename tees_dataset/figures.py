@@ -268,7 +268,8 @@ def benchmark_figures(
     trend: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """benchmarks.csv's rows: the quarter's figures beside DfE's, from reference/."""
-    from tees_dataset.compute.benchmarks import benchmark_rows, datasets_used
+    from tees_dataset.catalogue.benchmark_spec import datasets_used
+    from tees_dataset.compute.benchmarks import benchmark_rows
     from tees_dataset.reference import load_benchmark_data
 
     data = load_benchmark_data(reference_dir(loaded), datasets_used(catalogue))

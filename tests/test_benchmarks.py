@@ -25,14 +25,13 @@ from tees_dataset.compute.benchmarks import (
     benchmark_rows,
     local_figure,
     neighbour_average,
-    published,
-    round1,
     year_for,
 )
 from tees_dataset.quarter import Quarter
 from tees_dataset.reference import STATISTICS, load_benchmark_data
 from tees_dataset.reference.commands import reference_app
 from tees_dataset.reference.importer import import_file
+from tees_dataset.reference.published import published, round1
 from tees_dataset.render.context import build_context
 
 from .fixture_returns import write_fixture

@@ -90,8 +90,8 @@ def benchmarks(ctx: Context) -> list[Issue]:
     England, the North East and each authority (its own figure and its neighbours')."""
     from pathlib import Path
 
+    from tees_dataset.catalogue.benchmark_spec import datasets_used
     from tees_dataset.catalogue.models import Benchmark
-    from tees_dataset.compute.benchmarks import datasets_used
     from tees_dataset.reference import load_benchmark_data
 
     folder = Path(ctx.source.file).resolve().parent / "reference"
@@ -117,7 +117,7 @@ def benchmarks(ctx: Context) -> list[Issue]:
 def _benchmark_issues(
     ctx: Context, indicator: Indicator, benchmark: Any, path: Path_, data: Any
 ) -> list[Issue]:
-    from tees_dataset.compute.benchmarks import rolling_label
+    from tees_dataset.catalogue.benchmark_spec import rolling_label
     from tees_dataset.reference import STATISTICS
 
     statistic = STATISTICS.get(benchmark.statistic)
@@ -188,8 +188,8 @@ def _benchmark_data_issues(
 ) -> list[Issue]:
     """The statistic's figures are in reference/ for England, the North East and each of the
     catalogue's authorities (and their neighbours) in the latest year published."""
-    from tees_dataset.compute.benchmarks import published, published_years
     from tees_dataset.reference import NORTH_EAST
+    from tees_dataset.reference.published import published, published_years
 
     fix = (
         "Import DfE's latest file with `tees-dataset reference import FILE` (README, "

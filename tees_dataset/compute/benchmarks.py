@@ -9,22 +9,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tees_dataset.catalogue.models import (
-    Benchmark,
-    Catalogue,
-    Indicator,
-    RateMeasure,
-    RatioMeasure,
-)
+from tees_dataset.catalogue.benchmark_spec import statistic_of
+from tees_dataset.catalogue.models import Benchmark, Catalogue, Indicator, RateMeasure
 from tees_dataset.quarter import Quarter
-from tees_dataset.reference import (
-    ENGLAND,
-    NORTH_EAST,
-    POPULATION_MEASURE,
-    STATISTICS,
-    BenchmarkData,
-    Statistic,
-)
+from tees_dataset.reference import ENGLAND, NORTH_EAST, BenchmarkData, Statistic
+from tees_dataset.reference.published import published, published_years, round1
 
 ROLLING_QUARTERS = 4
 # The comparisons made, in the order a pack shows them: an authority is set beside all four,
@@ -41,83 +30,16 @@ BENCHMARK_COLUMNS = (
     "benchmark_area", "year", "period", "value", "unit", "status", "note", "local_basis",
     "local_value", "local_status", "source",
 )  # fmt: skip
-SYMBOL_WORDS = {
-    "c": "suppressed by DfE (c)",
-    "x": "not available (x)",
-    "z": "not applicable (z)",
-    "u": "of low reliability (u)",
-    "low": "below 0.5 (low)",
-    "k": "below 0.5 (k)",
-}
-
-
-def round1(value: float) -> float:
-    """One decimal place, halves away from zero (as every figure of the dataset)."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def statistic_of(indicator: Indicator) -> tuple[Benchmark, Statistic] | None:
-    """The indicator's benchmark and the statistic it names (None: it has none, or an unknown
-    one, which `check` reports)."""
-    benchmark = indicator.benchmark
-    if not isinstance(benchmark, Benchmark) or benchmark.statistic not in STATISTICS:
-        return None
-    return benchmark, STATISTICS[benchmark.statistic]
-
-
-def datasets_used(catalogue: Catalogue) -> set[str]:
-    """The imported datasets the catalogue's benchmarks need (with the ONS population, the
-    base of the rates DfE gives as counts)."""
-    used = {m[1].dataset for _, _, i in catalogue.indicators() if (m := statistic_of(i))}
-    return used | {POPULATION_MEASURE[0]} if used else used
-
-
 # -------------------------------------------------------------------- published figures
-
-
-@dataclass(frozen=True)
-class Published:
-    """A published figure for an area and year: its value, or None and why not."""
-
-    value: float | None
-    note: str = ""
-
-
-def published(data: BenchmarkData, statistic: Statistic, year: int, area: str) -> Published:
-    """The statistic as DfE publishes it for an area (a GSS code for England and the regions,
-    DfE's three-digit code for an authority). A rate DfE gives only as a count is worked out
-    as DfE does: the count per 10,000 children aged 0 to 17 at the mid-year before (the ONS
-    estimate of mid-2024 for the year to 31 March 2025), rounded to one decimal place."""
-    figure = data.figures.get((statistic.dataset, statistic.measure, year, area))
-    if figure is None:
-        return Published(None, "not in the published file")
-    if figure.value is None:
-        return Published(None, SYMBOL_WORDS.get(figure.symbol, f"shown as {figure.symbol}"))
-    if not statistic.per_10000:
-        return Published(figure.value)
-    base = data.figures.get((*POPULATION_MEASURE, year - 1, area))
-    if base is None or not base.value:
-        return Published(None, f"no ONS estimate of children aged 0 to 17 for mid-{year - 1}")
-    return Published(round1(10000 * figure.value / base.value))
 
 
 def year_for(data: BenchmarkData, statistic: Statistic, quarter: Quarter) -> int | None:
     """The latest year with a published figure for England whose date (31 March, or 30
     September) is no later than the quarter's end: never a later year's."""
     years = [
-        y for y in data.years(statistic.dataset, statistic.measure, ENGLAND)
-        if statistic.reference_date(y) <= quarter.end
-        and published(data, statistic, y, ENGLAND).value is not None
-    ]  # fmt: skip
+        y for y in published_years(data, statistic) if statistic.reference_date(y) <= quarter.end
+    ]
     return max(years) if years else None
-
-
-def published_years(data: BenchmarkData, statistic: Statistic) -> list[int]:
-    """Every year with a figure for England (and, for a rate, its population)."""
-    return [
-        y for y in data.years(statistic.dataset, statistic.measure, ENGLAND)
-        if published(data, statistic, y, ENGLAND).value is not None
-    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -326,15 +248,7 @@ def _compared(
     return row
 
 
-# ------------------------------------------------------------------------ catalogue check
-
-
-def rolling_label(indicator: Indicator) -> str | None:
-    """The `period` breakdown value of a ratio's rolling rows ('12 months to quarter end')."""
-    measure = indicator.measure
-    if isinstance(measure, RatioMeasure) and measure.rolling_quarters:
-        return f"{3 * measure.rolling_quarters} months to quarter end"
-    return None
+# ------------------------------------------------------------------------ the pack's chart
 
 
 def on_chart(indicator: Indicator) -> bool:

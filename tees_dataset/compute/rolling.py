@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from tees_dataset.catalogue.benchmark_spec import rolling_label
 from tees_dataset.catalogue.models import Catalogue, Indicator, RatioMeasure, ReturnSpec
 from tees_dataset.compute.areas import expected_coverage
 from tees_dataset.compute.columns import BREAKDOWN_SEPARATOR, PER_UNIT_SCHEMA, REASONS, ROLLING
@@ -29,8 +30,8 @@ def rolling_rows(
     """The numerator over the last N quarters against this quarter's denominator: in all
     (breakdown `period`) and by the measure's breakdown (`period|sector`). A row is made only
     from all N quarters' returns, never from the quarters that happen to be there."""
-    measure = indicator.measure
-    if not isinstance(measure, RatioMeasure) or measure.rolling_quarters is None:
+    measure, label = indicator.measure, rolling_label(indicator)
+    if not isinstance(measure, RatioMeasure) or measure.rolling_quarters is None or label is None:
         return None
     quarters = [inputs.quarter.shift(-n) for n in range(measure.rolling_quarters)]
     datas = [inputs.data if q == inputs.quarter else inputs.history.get(q) for q in quarters]
@@ -38,7 +39,6 @@ def rolling_rows(
     for q, data in zip(quarters, datas, strict=True):
         for unit, unit_gaps in return_gaps(catalogue, spec, data, q).items():
             gaps[unit] += unit_gaps
-    label = f"{3 * measure.rolling_quarters} months to quarter end"
     groupings = [[], measure.breakdown] if measure.breakdown else [[]]
     frames = [
         _rolling_by(catalogue, measure, spec, inputs, quarters, datas, units, gaps, by, label)

@@ -14,8 +14,9 @@
 reference/sources.csv records the file each came from, its publication year and checksum.
 STATISTICS names the benchmarks the catalogue can ask for (`benchmark: statistic:`), and
 `load_benchmark_data` reads what was imported. The files are described in `files`, imported by
-`importer`, and the commands are in `commands`. This module is imported
-when the command line starts: csv and the standard library only.
+`importer`, a statistic's published figure for an area and year is in `published`, and the
+commands are in `commands`. This module is imported when the command line starts: csv and the
+standard library only.
 """
 
 from __future__ import annotations
