@@ -201,7 +201,7 @@ C_DUPLICATE_ID = {
     )
     for kind in (
         "indicator", "return", "agency", "local-authority", "partnership", "aim", "objective",
-        "column",
+        "column", "theme",
     )
 }
 C_UNKNOWN = {
@@ -236,6 +236,18 @@ C_DUPLICATE_RULE_CODE = _code(
     "C-DUPLICATE-RULE-CODE", "Rule code used twice", E,
     "Two cross-field rules share a code; rule codes are quoted back to agencies.",
     "Rule codes are quoted back to agencies: give each rule its own.",
+)
+C_THEME_INDICATOR = _code(
+    "C-THEME-INDICATOR", "Theme names an unknown indicator", E,
+    "A theme under `pack.themes` lists an indicator id the catalogue does not define, so the "
+    "pack's key lines of enquiry could not group it.",
+    "Use one of the catalogue's indicator ids (the message suggests the closest).",
+)
+C_THEME_OVERLAP = _code(
+    "C-THEME-OVERLAP", "Indicator in two themes", E,
+    "An indicator is listed in more than one theme (or twice in one); the pack groups each "
+    "indicator's evidence under one theme, so the earlier listing would be silently ignored.",
+    "List the indicator in one theme only.",
 )
 
 # --- the catalogue: expressions and measures ----------------------------------------------------

@@ -447,7 +447,9 @@ def test_a_breakdown_on_a_median_is_an_error(tmp_path: Path) -> None:
     text = text.replace("days: 1\n", "breakdown: [outcome]\n").replace(
         "unit: percent", "unit: days"
     )
-    assert check(tmp_path, text) == [(line_of(text, "breakdown: [outcome]"), "C-BREAKDOWN-ON-MEDIAN")]
+    assert check(tmp_path, text) == [
+        (line_of(text, "breakdown: [outcome]"), "C-BREAKDOWN-ON-MEDIAN")
+    ]
     path = tmp_path / "indicators.yaml"
     (issue,) = load_catalogue(path).report.errors
     assert "outcome" in issue.message and "filter" in issue.fix
@@ -457,6 +459,30 @@ def test_a_breakdown_on_a_median_is_an_error(tmp_path: Path) -> None:
     ]
     fixed = "".join(line for line in text.splitlines(True) if "breakdown: [outcome]" not in line)
     assert check(tmp_path, fixed) == []
+
+
+def with_themes(*themes: str) -> str:
+    """MINIMAL with a `pack.themes` list, one theme a line in YAML's flow style."""
+    return MINIMAL + "pack:\n  themes:\n" + "".join(f"    - {t}\n" for t in themes)
+
+
+def test_a_theme_names_known_indicators_each_in_one_theme(tmp_path: Path) -> None:
+    timeliness = '{id: timeliness, title: Timeliness, indicators: ["3.2.1", "3.2.3"]}'
+    assert check(tmp_path, with_themes(timeliness)) == []
+    text = with_themes('{id: timeliness, title: Timeliness, indicators: ["3.2.1", "3.2.4"]}')
+    assert check(tmp_path, text) == [(line_of(text, "3.2.4"), "C-THEME-INDICATOR")]
+    (issue,) = load_catalogue(tmp_path / "indicators.yaml").report.errors
+    assert "'3.2.4'" in issue.message and "'3.2.3'" in issue.fix
+    results = '{id: results, title: Results, indicators: ["3.2.3"]}'
+    text = with_themes(timeliness, results)
+    assert check(tmp_path, text) == [(line_of(text, "id: results"), "C-THEME-OVERLAP")]
+    (issue,) = load_catalogue(tmp_path / "indicators.yaml").report.errors
+    assert "'timeliness'" in issue.message and "'results'" in issue.message
+    text = with_themes(timeliness, results.replace("id: results", "id: timeliness"))
+    assert check(tmp_path, text) == [
+        (line_of(text, "id: timeliness", 2), "C-DUPLICATE-THEME-ID"),
+        (line_of(text, "id: timeliness", 2), "C-THEME-OVERLAP"),
+    ]
 
 
 @pytest.fixture(scope="module")

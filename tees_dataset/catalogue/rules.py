@@ -1,9 +1,9 @@
 """Semantic rules for the catalogue: each is a small function returning a list of issues.
 
 This module runs them (`run_rules`, `DEFAULT_RULES`); they live by subject: `structure` (unique
-ids, references, rule codes, partnerships), `measure_rules` (measures and their expressions,
-checked by `expressions`), `reference_rules` (populations and benchmarks in reference/). What
-they share (`Context`, `indicator_paths`) is in `context`.
+ids, references, rule codes, partnerships, the pack's themes), `measure_rules` (measures and
+their expressions, checked by `expressions`), `reference_rules` (populations and benchmarks in
+reference/). What they share (`Context`, `indicator_paths`) is in `context`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from tees_dataset import codes
 from tees_dataset.catalogue.context import Context, RuleFn, indicator_paths
 from tees_dataset.catalogue.measure_rules import measures
 from tees_dataset.catalogue.reference_rules import benchmarks, reference_data
-from tees_dataset.catalogue.structure import agency_coverage, references, return_rules, unique_ids
+from tees_dataset.catalogue.structure import (
+    agency_coverage,
+    references,
+    return_rules,
+    themes,
+    unique_ids,
+)
 from tees_dataset.report import Issue
 
 __all__ = ["DEFAULT_RULES", "Context", "RuleFn", "indicator_paths", "run_rules"]
@@ -26,6 +32,7 @@ DEFAULT_RULES: tuple[RuleFn, ...] = (
     measures,
     return_rules,
     agency_coverage,
+    themes,
     reference_data,
     benchmarks,
 )

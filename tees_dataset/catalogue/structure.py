@@ -1,10 +1,12 @@
 """Rules about the catalogue's structure: ids are unique, every name refers to something that
-exists, rule codes are unique, and each local authority is in one partnership."""
+exists, rule codes are unique, each local authority is in one partnership, and each indicator
+a theme of the pack lists exists and is in no other theme."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from difflib import get_close_matches
 
 from tees_dataset import codes
 from tees_dataset.catalogue.context import (
@@ -65,6 +67,9 @@ def unique_ids(ctx: Context) -> list[Issue]:
             for a, aim in enumerate(cat.aims)
             for o, obj in enumerate(aim.objectives)
         ),
+    )
+    issues += _duplicates(
+        ctx, "theme", ((("pack", "themes", n), t.id) for n, t in enumerate(cat.pack.themes))
     )
     for n, spec in enumerate(cat.returns):
         issues += _duplicates(
@@ -179,4 +184,38 @@ def agency_coverage(ctx: Context) -> list[Issue]:
                     ("local_authorities", n),
                 )
             )
+    return issues
+
+
+def themes(ctx: Context) -> list[Issue]:
+    """Each indicator a theme of the pack (`pack.themes`) lists is one of the catalogue's, and
+    is in one theme only: the key lines of enquiry group an indicator's evidence under one."""
+    known = sorted(i.id for _, i in indicator_paths(ctx.catalogue))
+    first_theme: dict[str, str] = {}
+    issues: list[Issue] = []
+    for n, theme in enumerate(ctx.catalogue.pack.themes):
+        for k, indicator_id in enumerate(theme.indicators):
+            path = ("pack", "themes", n, "indicators", k)
+            if indicator_id not in known:
+                close = get_close_matches(indicator_id, known, n=1)
+                issues.append(
+                    ctx.issue(
+                        codes.C_THEME_INDICATOR,
+                        f"theme '{theme.id}' lists indicator '{indicator_id}', which the "
+                        "catalogue does not define",
+                        path,
+                        f"Did you mean '{close[0]}'?" if close else None,
+                    )
+                )
+            elif indicator_id in first_theme:
+                issues.append(
+                    ctx.issue(
+                        codes.C_THEME_OVERLAP,
+                        f"indicator '{indicator_id}' is in theme '{first_theme[indicator_id]}' "
+                        f"and again in theme '{theme.id}'",
+                        path,
+                    )
+                )
+            else:
+                first_theme[indicator_id] = theme.id
     return issues
