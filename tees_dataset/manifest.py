@@ -95,8 +95,7 @@ def write_build_manifest(
         started=started,
         folders=options.folders,
         synthetic=synthetic,
-        extra={"reference": reference_files(loaded),
-               "inputs_sha256": inputs_sha256(loaded, files)}
+        extra={"reference": reference_files(loaded), "inputs_sha256": inputs_sha256(loaded, files)}
         | (outcome or {})
         | ({"kind": "published"} if options.publish else {}),
     )

@@ -54,7 +54,7 @@ def _safe(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return " ".join(printable(text).split())[:MAX_TEXT]
+    return printable(" ".join(text.split()))[:MAX_TEXT]
 
 
 def read_responses(

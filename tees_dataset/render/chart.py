@@ -149,19 +149,20 @@ def _panel(
     references: list[Reference],
     limits: Limits | None,
     label_width: float = LABEL_WIDTH,
+    height: float = HEIGHT,
 ) -> list[str]:
     """One panel: axes, gridlines, the series, reference lines and the XmR chart's lines."""
     quarters = [q for q, _ in series[0][0].points] if series else []
     values = [v for s, _ in series for _, v in s.points if v is not None]
     if not values:
         return [
-            f'<text x="{x0 + LEFT}" y="{HEIGHT / 2:.0f}" font-size="{FONT}">No figures to draw.</text>'
+            f'<text x="{x0 + LEFT}" y="{height / 2:.0f}" font-size="{FONT}">No figures to draw.</text>'
         ]
     values += [r.value for r in references]
     if limits is not None:
         values += [limits.mean, max(limits.lower, 0.0), limits.upper]
     plot_left, plot_w = x0 + LEFT, width - LEFT - label_width
-    plot_h = HEIGHT - TOP - BOTTOM
+    plot_h = height - TOP - BOTTOM
     low, high, step, broken = scale(values, unit)
 
     def x(i: int) -> float:
@@ -200,7 +201,7 @@ def _panel(
         # Every `every`-th quarter, counted back from the latest, which is always labelled.
         if (last - i) % every == 0:
             out.append(
-                f'<text x="{x(i):.1f}" y="{HEIGHT - 5}" font-size="{FONT}" text-anchor="middle">{escape(quarter[2:])}</text>'
+                f'<text x="{x(i):.1f}" y="{height - 5}" font-size="{FONT}" text-anchor="middle">{escape(quarter[2:])}</text>'
             )
     labels: list[Label] = []
     for ref, (colour, width_, dash) in zip(references, REFERENCE_STYLES, strict=False):
@@ -320,20 +321,25 @@ def trend_svg(
     references = references or []
     plain = [s for s, _ in series]
     alt = describe(title, plain, unit, references, limits)
+    left = [(s, st) for s, st in series if st in ("first", "second")] if split else []
+    right = [(s, st) for s, st in series if (st not in ("first", "second") or not split)]
+    # Tall enough for every end label of the busier panel to keep clear of the next.
+    labels = max(len(left), len(right) + len(references))
+    height = max(HEIGHT, TOP + BOTTOM + 4 + LABEL_GAP * labels)
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {WIDTH:.0f} {HEIGHT:.0f}" '
-        f'width="{WIDTH:.0f}" height="{HEIGHT:.0f}" class="trend"><title>{escape(alt)}</title>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {WIDTH:.0f} {height:.0f}" '
+        f'width="{WIDTH:.0f}" height="{height:.0f}" class="trend"><title>{escape(alt)}</title>'
     )
     quarters = [q for q, _ in plain[0].points] if plain else []
     if len(quarters) < 2 or not any(v is not None for s in plain for _, v in s.points):
         note = "Not enough quarters for a trend yet."
-        return f'{head}<text x="{LEFT}" y="{HEIGHT / 2:.0f}" font-size="{FONT}">{note}</text></svg>'
+        return f'{head}<text x="{LEFT}" y="{height / 2:.0f}" font-size="{FONT}">{note}</text></svg>'
     if split:
-        left = [(s, st) for s, st in series if st in ("first", "second")]
-        right = [(s, st) for s, st in series if st not in ("first", "second")]
         half = (WIDTH - PANEL_GAP) / 2
-        body = _panel(0, half, left, unit, [], None, SPLIT_LABEL_WIDTH) if left else []
-        body += _panel(half + PANEL_GAP, half, right, unit, references, limits, SPLIT_LABEL_WIDTH)
+        body = _panel(0, half, left, unit, [], None, SPLIT_LABEL_WIDTH, height) if left else []
+        body += _panel(
+            half + PANEL_GAP, half, right, unit, references, limits, SPLIT_LABEL_WIDTH, height
+        )
     else:
-        body = _panel(0, WIDTH, series, unit, references, limits)
+        body = _panel(0, WIDTH, series, unit, references, limits, height=height)
     return head + "".join(body) + "</svg>"

@@ -276,7 +276,9 @@ def build_context(
                 )
                 headline = by_key.get((indicator.id, partnership.id)) or {}
                 series = series_of(series_trend, quarters, [partnership.id, "Tees", *la_names])
-                limits, assurance = limits_of(indicator, partnership.id, history, quarters)
+                limits, variation, assurance = limits_of(
+                    indicator, partnership.id, history, quarters
+                )
                 target = targets.get((indicator.id, partnership.id))
                 references = list(shown.references)
                 if (
@@ -293,7 +295,11 @@ def build_context(
                     )
                 chart_title = f"{indicator.id} {indicator.title}, {quarters[0]} to {quarters[-1]}"
                 styled = list(zip(series, ("partnership", "tees", "first", "second"), strict=False))
-                split = indicator.unit == "count"
+                # A count's totals get their own panel, when the authorities have figures to
+                # draw beside them (a partnership-level count has none).
+                split = indicator.unit == "count" and any(
+                    v is not None for s in series[2:] for _, v in s.points
+                )
                 key = (tuple(c.text for _, c in figures), tuple(tuple(s.points) for s in series))
                 same_as = shown_before.get(key, "") if indicator.source else ""
                 shown_before.setdefault(key, indicator.id)
@@ -319,7 +325,7 @@ def build_context(
                     formula=formula(indicator.measure),
                     signal=CALL_LABELS[call] if call else "– not assessed",
                     signal_basis=headline.get("signal_basis") or "no figure",
-                    assurance=assurance, kind=kinds.get(indicator.id, ""), same_as=same_as,
+                    variation=variation, assurance=assurance, kind=kinds.get(indicator.id, ""), same_as=same_as,
                     directed=indicator.polarity != "neither",
                 )  # fmt: skip
                 views.append(view)

@@ -124,12 +124,12 @@ def limits_of(
     area: str,
     history: dict[tuple[str, str], list[float]],
     quarters: list[str],
-) -> tuple[Limits | None, str]:
-    """The partnership's XmR chart over its unbroken run of quarters, and the assurance icon's
-    words against a target; (None, "") with fewer than 12 quarters."""
+) -> tuple[Limits | None, str, str]:
+    """The partnership's XmR chart over its unbroken run of quarters, and the variation and
+    assurance icons as shape and word; (None, "", "") with fewer than 12 quarters."""
     values = history.get((indicator.id, area), [])
     if len(values) < SPC_POINTS:
-        return None, ""
+        return None, "", ""
     chart = spc.xmr(values)
     variation = spc.variation(chart, indicator.polarity)
     special = [False] * (len(quarters) - len(values)) + [p.special for p in chart.points]
@@ -142,7 +142,7 @@ def limits_of(
     if target is not None and target.per == "quarter":
         icon = spc.assurance(chart, target.value, indicator.polarity)
         assurance = spc.ASSURANCE_LABELS[icon] if icon else ""
-    return limits, assurance
+    return limits, spc.VARIATION_LABELS[variation], assurance
 
 
 def overview_rows(

@@ -118,7 +118,7 @@ def cell(row: dict[str, Any] | None, minimum: int = 0) -> Cell:
         return Cell(SYMBOLS["missing"], status="missing")
     interval = ""
     if row.get("ci_lower") is not None and row.get("ci_upper") is not None:
-        low = format_value(row["ci_lower"], row["unit"], "ok")
+        low = format_value(row["ci_lower"], row["unit"], "ok").removesuffix("%")
         high = format_value(row["ci_upper"], row["unit"], "ok")
         interval = f"{low} to {high}"
 
@@ -175,6 +175,7 @@ class IndicatorView:
     formula: str = ""
     signal: str = ""  # the partnership's signal, as shape and word
     signal_basis: str = ""
+    variation: str = ""  # the XmR chart's variation icon, as shape and word
     assurance: str = ""  # against a target, from SPC
     kind: str = ""  # "concern", "strength" or ""
     same_as: str = ""  # an earlier indicator with the same headline figures and chart
