@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # Names the stages share, kept here at the bottom of the pipeline. `LOCAL_AUTHORITY` is an area
-# level and type, and the column that names a row's authority; `TEES` is the whole area's name in
-# every output.
+# level and type, and the column that names a row's authority; `PARTNERSHIP` an area level and
+# type; `TEES` is the whole area's name in every output, and `TEES_TYPE` its area type.
 LOCAL_AUTHORITY = "local_authority"
 PARTNERSHIP = "partnership"
 TEES = "Tees"
+TEES_TYPE = "tees"
 
 Identifier = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 

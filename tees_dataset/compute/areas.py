@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tees_dataset.catalogue.models import Catalogue, ReturnSpec
+from tees_dataset.catalogue.models import (
+    LOCAL_AUTHORITY,
+    PARTNERSHIP,
+    TEES,
+    TEES_TYPE,
+    Catalogue,
+    ReturnSpec,
+)
 
-TEES = "Tees"
+__all__ = ["TEES", "AreaDef", "areas", "expected_coverage", "unit_name", "units_of"]
 
 
 @dataclass(frozen=True)
@@ -24,16 +31,16 @@ class AreaDef:
 def areas(catalogue: Catalogue) -> list[AreaDef]:
     """Each local authority, each partnership, then Tees: the order packs and tables use."""
     out = [
-        AreaDef(la.name, la.code, "local_authority", (la.id,), ())
+        AreaDef(la.name, la.code, LOCAL_AUTHORITY, (la.id,), ())
         for la in catalogue.local_authorities
     ]
     out += [
-        AreaDef(p.id, p.id, "partnership", tuple(p.local_authorities), (p.id,))
+        AreaDef(p.id, p.id, PARTNERSHIP, tuple(p.local_authorities), (p.id,))
         for p in catalogue.partnerships
     ]
     out.append(
         AreaDef(
-            TEES, TEES, "tees",
+            TEES, TEES, TEES_TYPE,
             tuple(la.id for la in catalogue.local_authorities),
             tuple(p.id for p in catalogue.partnerships),
         )
@@ -42,7 +49,7 @@ def areas(catalogue: Catalogue) -> list[AreaDef]:
 
 
 def units_of(catalogue: Catalogue, spec: ReturnSpec) -> list[str]:
-    if spec.area_level == "partnership":
+    if spec.area_level == PARTNERSHIP:
         return [p.id for p in catalogue.partnerships]
     return [la.id for la in catalogue.local_authorities]
 
@@ -53,7 +60,7 @@ def expected_coverage(catalogue: Catalogue, spec: ReturnSpec) -> dict[str, list[
     for agency_id in spec.submitted_by:
         agency = catalogue.agency(agency_id)
         assert agency is not None
-        if spec.area_level == "partnership":
+        if spec.area_level == PARTNERSHIP:
             partnership = catalogue.partnership_of(agency)
             units = [partnership.id] if partnership else []
         else:

@@ -10,7 +10,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tees_dataset.catalogue.benchmark_spec import statistic_of
-from tees_dataset.catalogue.models import Benchmark, Catalogue, Indicator, RateMeasure
+from tees_dataset.catalogue.models import (
+    LOCAL_AUTHORITY,
+    PARTNERSHIP,
+    TEES_TYPE,
+    Benchmark,
+    Catalogue,
+    Indicator,
+    RateMeasure,
+)
 from tees_dataset.quarter import Quarter
 from tees_dataset.reference import ENGLAND, NORTH_EAST, BenchmarkData, Statistic
 from tees_dataset.reference.published import published, published_years, round1
@@ -21,9 +29,9 @@ ROLLING_QUARTERS = 4
 OWN, NEIGHBOURS, REGION, NATIONAL = "published", "statistical_neighbours", "north_east", "england"
 KINDS = (OWN, NEIGHBOURS, REGION, NATIONAL)
 AREA_KINDS = {
-    "local_authority": KINDS,
-    "partnership": (REGION, NATIONAL),
-    "tees": (REGION, NATIONAL),
+    LOCAL_AUTHORITY: KINDS,
+    PARTNERSHIP: (REGION, NATIONAL),
+    TEES_TYPE: (REGION, NATIONAL),
 }
 BENCHMARK_COLUMNS = (
     "quarter", "area", "area_code", "area_type", "indicator_id", "statistic", "benchmark",

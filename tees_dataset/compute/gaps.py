@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import polars as pl
 
-from tees_dataset.catalogue.models import Catalogue, ReturnSpec
+from tees_dataset.catalogue.models import PARTNERSHIP, Catalogue, ReturnSpec
 from tees_dataset.compute.areas import expected_coverage, unit_name, units_of
 from tees_dataset.compute.columns import AGENCY_COLUMNS, REASONS
 from tees_dataset.compute.inputs import Inputs, QuarterData, usable_population
@@ -50,7 +50,7 @@ def unit_population(
     """Children aged 0 to 17 per unit: a partnership's is the sum over all its authorities.
     A unit with an authority whose estimate is missing, or not a positive number, has none."""
     usable = {la: n for la, n in population.items() if usable_population(n)}
-    if spec.area_level != "partnership":
+    if spec.area_level != PARTNERSHIP:
         return {unit: usable[unit] for unit in units_of(catalogue, spec) if unit in usable}
     return {
         p.id: sum(usable[la] for la in p.local_authorities)

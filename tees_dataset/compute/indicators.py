@@ -9,6 +9,8 @@ from collections.abc import Mapping
 import polars as pl
 
 from tees_dataset.catalogue.models import (
+    LOCAL_AUTHORITY,
+    PARTNERSHIP,
     UNIT_OF_MEASURE,
     Catalogue,
     Indicator,
@@ -188,9 +190,9 @@ def indicator_plan(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -
     frames = []
     for order, area in enumerate(areas(catalogue)):
         reason = indicator.not_applicable.get(area.type)  # type: ignore[call-overload]
-        if spec.area_level == "partnership" and area.type == "local_authority":
+        if spec.area_level == PARTNERSHIP and area.type == LOCAL_AUTHORITY:
             reason = reason or PARTNERSHIP_LEVEL_NOTE
-        members = area.partnerships if spec.area_level == "partnership" else area.members
+        members = area.partnerships if spec.area_level == PARTNERSHIP else area.members
         if reason:
             frames.append(_labelled(_not_applicable_row(), order, area, reason))
         elif isinstance(indicator.measure, MedianDaysMeasure):

@@ -10,6 +10,7 @@ import polars as pl
 
 from tees_dataset.calendar import EXPRESSION_LAST_YEAR, FIRST_YEAR, expression_bank_holidays
 from tees_dataset.catalogue.models import (
+    LOCAL_AUTHORITY,
     CountMeasure,
     MedianDaysMeasure,
     ProportionMeasure,
@@ -19,7 +20,7 @@ from tees_dataset.catalogue.models import (
     WithinDaysMeasure,
 )
 
-AREA = "local_authority"
+AREA = LOCAL_AUTHORITY  # the column a row's unit is carried in
 NUMERATOR = "numerator"
 DENOMINATOR = "denominator"
 PooledMeasure = (
