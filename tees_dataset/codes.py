@@ -102,13 +102,6 @@ def _code(
     return entry
 
 
-def registered(code: str) -> Code | None:
-    """The entry an issue's code comes from (a family's for its members), if any."""
-    if code in REGISTRY:
-        return REGISTRY[code]
-    return next((c for c in REGISTRY.values() if c.family and code.startswith(c.prefix)), None)
-
-
 def entries() -> Iterator[Code]:
     """Every entry, in the order of the reference: by stage, then code."""
     order = list(STAGES)

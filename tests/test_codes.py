@@ -27,8 +27,17 @@ STYLE = re.compile(r"^[CFV](-[A-Z0-9]+)+(-\*)?$|^R\*$")
 runner = CliRunner()
 
 
+def registered(code: str) -> codes.Code | None:
+    """The entry an issue's code comes from (a family's for its members), if any."""
+    if code in codes.REGISTRY:
+        return codes.REGISTRY[code]
+    return next(
+        (c for c in codes.REGISTRY.values() if c.family and code.startswith(c.prefix)), None
+    )
+
+
 def _unregistered(issues: list[Issue]) -> list[str]:
-    return [i.code for i in issues if codes.registered(i.code) is None]
+    return [i.code for i in issues if registered(i.code) is None]
 
 
 def test_every_code_follows_one_style_and_has_what_the_reference_needs() -> None:
@@ -120,7 +129,7 @@ def test_an_issue_takes_its_code_severity_and_fix_from_its_entry() -> None:
         else:
             issue = entry.issue("m")
         assert (issue.level, issue.fix) == (entry.level, entry.fix)
-        assert codes.registered(issue.code) is entry
+        assert registered(issue.code) is entry
     assert codes.F_WRONG_QUARTER.issue("m", fields={"quarter": "2024Q3"}).fix == (
         "Send the 2024Q3 return, made from the 2024Q3 template."
     )

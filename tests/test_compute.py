@@ -10,7 +10,14 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from tees_dataset.catalogue.models import Catalogue, WithinDaysMeasure
-from tees_dataset.compute import Inputs, QuarterData, add_changes, indicator_results, population_for
+from tees_dataset.compute import (
+    ENGINE,
+    Inputs,
+    QuarterData,
+    add_changes,
+    indicator_plan,
+    population_for,
+)
 from tees_dataset.compute.measures import measure_by_area, working_days_elapsed
 from tees_dataset.quarter import Quarter
 
@@ -57,7 +64,7 @@ def run(
     data = QuarterData({"r": rows}, accepted or ALL_IN)
     ((_, _, ind),) = catalogue.indicators()
     inputs = Inputs(Q, data, history=history or {}, population=population or {})
-    return indicator_results(catalogue, ind, inputs)
+    return indicator_plan(catalogue, ind, inputs).collect(engine=ENGINE)
 
 
 def headline(results: pl.DataFrame) -> dict[str, tuple[Any, Any, Any, str]]:
@@ -527,9 +534,9 @@ def test_a_quarter_with_no_estimate_gives_missing_rates_with_the_reason() -> Non
     rows = pl.DataFrame({"local_authority": ["a", "b"], "x": ["1", "1"]})
     data = QuarterData({"r": rows}, ALL_IN)
     ((_, _, ind),) = cat.indicators()
-    results = indicator_results(
+    results = indicator_plan(
         cat, ind, Inputs(Q, data, population=population_for(table, cat, Q))
-    )  # 2024Q3: a's only estimate is for mid-2025
+    ).collect(engine=ENGINE)  # 2024Q3: a's only estimate is for mid-2025
     got = {r["area"]: (r["status"], r["note"]) for r in results.to_dicts()}
     assert got["A"] == (
         "missing",

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tees_dataset.catalogue.models import Catalogue
-from tees_dataset.compute import Inputs, QuarterData, indicator_results
+from tees_dataset.compute import ENGINE, Inputs, QuarterData, indicator_plan
 from tees_dataset.compute.benchmarks import benchmark_rows
 from tees_dataset.quarter import Quarter
 from tees_dataset.reference import ReferenceFileError, load_benchmark_data
@@ -187,7 +187,9 @@ def e11(catalogue: Catalogue, history_missing: str | None = None) -> pl.DataFram
     )
     indicator = next(i for _, _, i in catalogue.indicators() if i.id == "E1.1")
     data = QuarterData({"workforce": now}, accepted)
-    return indicator_results(catalogue, indicator, Inputs(Q, data, history=history))
+    return indicator_plan(catalogue, indicator, Inputs(Q, data, history=history)).collect(
+        engine=ENGINE
+    )
 
 
 def test_e11_gives_the_rolling_twelve_months_for_childrens_social_care(

@@ -387,9 +387,6 @@ class Catalogue(Model):
     def code_list(self, list_id: str) -> CodeList | None:
         return next((c for c in self.code_lists if c.id == list_id), None)
 
-    def local_authority(self, la_id: str) -> LocalAuthority | None:
-        return next((la for la in self.local_authorities if la.id == la_id), None)
-
     def returns_of(self, agency_id: str) -> list[ReturnSpec]:
         return [r for r in self.returns if agency_id in r.submitted_by]
 

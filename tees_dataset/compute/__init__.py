@@ -23,7 +23,6 @@ from tees_dataset.compute.indicators import (
     ZERO_BASE_NOTE,
     compute_quarter,
     indicator_plan,
-    indicator_results,
 )
 from tees_dataset.compute.inputs import (
     Inputs,
@@ -52,7 +51,6 @@ __all__ = [
     "compute_quarter",
     "expected_coverage",
     "indicator_plan",
-    "indicator_results",
     "population_for",
     "units_of",
     "usable_population",

@@ -149,13 +149,9 @@ def _median_rollup(
     )
 
 
-def indicator_results(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -> pl.DataFrame:
-    """Every area's headline and breakdown rows for one indicator, for one quarter."""
-    return indicator_plan(catalogue, indicator, inputs).collect(engine=ENGINE)
-
-
 def indicator_plan(catalogue: Catalogue, indicator: Indicator, inputs: Inputs) -> pl.LazyFrame:
-    """The query for `indicator_results`: a quarter's indicators are collected together."""
+    """The query for every area's headline and breakdown rows for one indicator, for one
+    quarter: a quarter's indicators are collected together (`compute_quarter`)."""
     spec = catalogue.return_spec(indicator.source)
     assert spec is not None
     unit = UNIT_OF_MEASURE[indicator.measure.kind]
