@@ -16,6 +16,7 @@ from tees_dataset.catalogue.benchmark_spec import datasets_used, statistic_of
 from tees_dataset.catalogue.loader import LoadedYaml
 from tees_dataset.catalogue.models import (
     TEES,
+    TEES_TYPE,
     Benchmark,
     Catalogue,
     Measure,
@@ -109,7 +110,7 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
         row = tees.get(indicator.id)
         if row is None:
             continue
-        if row["status"] == "not_applicable" and TEES not in indicator.not_applicable:
+        if row["status"] == "not_applicable" and TEES_TYPE not in indicator.not_applicable:
             issues.append(ctx.issue(codes.C_SAMPLE_NO_DENOMINATOR, f"{indicator.id}: nothing to measure (a zero denominator) {where}",
                                     (*path, "measure")))  # fmt: skip
         elif row["status"] == "ok" and row["unit"] == "percent" and row["numerator"] == 0:

@@ -104,14 +104,6 @@ def interval(figure: Figure) -> tuple[float, float] | None:
     return None  # a median of days
 
 
-def _direction_call(direction: str, polarity: str) -> str:
-    """'higher'/'lower' made 'better'/'worse' by the polarity; kept where none is set."""
-    if direction not in ("higher", "lower") or polarity == "neither":
-        return direction
-    good = "higher" if polarity == "higher_is_better" else "lower"
-    return "better" if direction == good else "worse"
-
-
 def differ(now: Figure, before: Figure) -> tuple[str, str] | None:
     """Whether `now` is significantly higher or lower than `before` ('higher', 'lower' or
     'similar') and by which test; None when the two cannot be tested."""
@@ -155,7 +147,7 @@ def change_call(now: Figure | None, before: Figure | None, polarity: str, minimu
     found = differ(now, before)
     if found is None:
         return ""
-    return "similar" if found[0] == "similar" else _direction_call(found[0], polarity)
+    return intervals.orient(found[0], polarity)
 
 
 @dataclass(frozen=True)
@@ -214,7 +206,7 @@ def judge(
         found = differ(now, before)
         if found is None:
             continue
-        call = "similar" if found[0] == "similar" else _direction_call(found[0], indicator.polarity)
+        call = intervals.orient(found[0], indicator.polarity)
         return _signal_of_call(call, f"change on {since} ({found[1]})")
     if now.unit == "days":
         return Judged("not_assessed", "a median has no interval; fewer than 12 quarters for SPC")
