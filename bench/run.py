@@ -379,8 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.internal:
         print(json.dumps(INTERNAL[args.internal](args.returns, args.out)))
         return 0
-    if args.report:
-        print(markdown(json.loads(args.output.read_text(encoding="utf-8"))))
+    if args.report:  # the goals judged again from the measurements kept
+        kept: dict[str, Any] = json.loads(args.output.read_text(encoding="utf-8"))
+        kept["goals"] = goals(kept) if kept.get("scales") else []
+        print(markdown(kept))
         return 0
     started = time.perf_counter()
     scales = [1.0] if args.quick else [float(s) for s in args.scales.split(",") if s.strip()]
