@@ -8,6 +8,7 @@ variant, and adds the changes from a quarter and a year before. `results.csv`, `
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from tees_dataset.catalogue import LoadedCatalogue
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.logs import stage
 from tees_dataset.quarter import Quarter
+from tees_dataset.report import printable
 
 if TYPE_CHECKING:
     from tees_dataset.build import BuildOptions
@@ -25,24 +27,39 @@ TREND_QUARTERS = 8
 # As much history as the returns folder holds, for the trend and SPC (12 quarters or more make
 # an XmR chart), up to ten years: enough for any chart, and a bound on the work.
 MAX_HISTORY = 40
+log = logging.getLogger(__name__)
 _QUARTER_FOLDER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
 def history(returns_dir: Path, quarter: Quarter) -> list[Quarter]:
     """The quarters a build reads, oldest first: the quarter itself, the 7 before it, and every
-    earlier quarter back to the oldest folder the returns folder has (at most MAX_HISTORY)."""
+    earlier quarter back to the oldest folder the returns folder has (at most MAX_HISTORY).
+
+    Only a real folder with something in it counts: an empty folder, a link (never followed
+    out of the returns folder) or a name that is not a quarter does not stretch the history."""
     oldest = quarter.shift(-(TREND_QUARTERS - 1))
     floor = quarter.shift(-(MAX_HISTORY - 1))
     try:
-        names = [p.name for p in returns_dir.iterdir()] if returns_dir.is_dir() else []
+        paths = list(returns_dir.iterdir()) if returns_dir.is_dir() else []
     except OSError:
-        names = []
-    for name in names:
-        match = _QUARTER_FOLDER.match(name)
-        if match:
-            found = Quarter(int(match.group(1)), int(match.group(2)))
-            if floor <= found < oldest:
-                oldest = found
+        paths = []
+    for path in paths:
+        match = _QUARTER_FOLDER.match(path.name)
+        if not match or not 1900 <= int(match.group(1)) <= 9999:
+            continue
+        found = Quarter(int(match.group(1)), int(match.group(2)))
+        if not floor <= found < oldest:
+            continue
+        if path.is_symlink():
+            log.warning("%s is a link: it was not followed and is not part of the history",
+                        printable(path.name))  # fmt: skip
+            continue
+        try:
+            filled = path.is_dir() and any(path.iterdir())
+        except OSError:
+            filled = True  # unreadable: reading it will say so
+        if filled:
+            oldest = found
     out = [oldest]
     while out[-1] < quarter:
         out.append(out[-1].shift(1))

@@ -30,6 +30,7 @@ def build_key(loaded: LoadedCatalogue, options: BuildOptions) -> str:
         "options": {"quarter": str(options.quarter), "html": options.html,
                     "strict": options.strict, "publish": options.publish},
         "returns": {str(q): folder_files(options.returns_dir / str(q)) for q in quarters},
+        "responses": responses_digest(options.returns_dir),
     })  # fmt: skip
 
 
@@ -50,6 +51,19 @@ def parse_time(text: object) -> dt.datetime:
         return dt.datetime.fromisoformat(str(text))
     except ValueError:
         return dt.datetime.now(dt.UTC)
+
+
+def responses_digest(returns_dir: Path) -> str:
+    """The checksum of the business unit's responses.csv beside the returns ("" when absent):
+    a response added after a build makes the next build a new one."""
+    from tees_dataset.digest import sha256_of
+    from tees_dataset.responses import RESPONSES
+
+    path = returns_dir / RESPONSES
+    try:
+        return sha256_of(path) if path.is_file() and not path.is_symlink() else ""
+    except OSError:
+        return ""
 
 
 def inputs_sha256(loaded: LoadedCatalogue, files: list[Any]) -> str:
@@ -95,7 +109,11 @@ def write_build_manifest(
         started=started,
         folders=options.folders,
         synthetic=synthetic,
-        extra={"reference": reference_files(loaded), "inputs_sha256": inputs_sha256(loaded, files)}
+        extra={
+            "reference": reference_files(loaded),
+            "responses_sha256": responses_digest(options.returns_dir) or None,
+            "inputs_sha256": inputs_sha256(loaded, files),
+        }
         | (outcome or {})
         | ({"kind": "published"} if options.publish else {}),
     )

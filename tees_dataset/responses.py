@@ -27,6 +27,7 @@ ENQUIRIES = "enquiries.csv"
 COLUMNS = ("quarter", "partnership", "rank", "theme", "title", "enquiry", "evidence", "response")
 MAX_BYTES = 1024 * 1024
 MAX_TEXT = 2000
+MAX_CARRIED = 12  # a partnership's enquiries carried into one pack
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +43,14 @@ def write_enquiries(contexts: list[Any], path: Path) -> None:
                     (f"{e.indicator_id}: " if e.indicator_id else "") + e.text
                     for e in enquiry.evidence
                 )
-                writer.writerow([
-                    context.quarter, context.partnership_id, rank, enquiry.theme, enquiry.title,
-                    enquiry.question, _safe(evidence), "",
-                ])  # fmt: skip
+                cells = [context.quarter, context.partnership_id, str(rank), enquiry.theme,
+                         enquiry.title, enquiry.question, evidence, ""]  # fmt: skip
+                writer.writerow([_safe(c) for c in cells])
 
 
 def _safe(text: str) -> str:
     """Text as a spreadsheet shows it, never a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _clean(text: str) -> str:
@@ -73,7 +73,11 @@ def read_responses(
         if path.stat().st_size > MAX_BYTES:
             log.warning("%s is over %d bytes and was not read", RESPONSES, MAX_BYTES)
             return [], absent
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252")  # Excel's "CSV (Comma delimited)" on Windows
         rows = list(csv.DictReader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         log.warning("%s could not be read (%s): the pack says no responses were found",
@@ -93,4 +97,9 @@ def read_responses(
             )  # fmt: skip
     if not out:
         return [], absent
+    if len(out) > MAX_CARRIED:
+        more = len(out) - MAX_CARRIED
+        return out[
+            :MAX_CARRIED
+        ], f"{more} more responses to {quarter}'s enquiries are in {RESPONSES}."
     return out, ""

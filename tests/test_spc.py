@@ -372,3 +372,16 @@ def test_every_icon_has_a_shape_and_a_word() -> None:
         assert all(len(shape) == 1 and not shape.isalnum() for shape in shapes)
         assert len(set(shapes)) == len(shapes)
         assert all(any(c.isalpha() for c in label) for label in labels.values())
+
+
+def test_a_series_that_steps_once_is_judged_by_its_shift_not_by_limits_of_no_width() -> None:
+    # 1 for five quarters, then 2 for seven: the only moving range (1) is screened out as an
+    # outlier (it is 11 times the mean moving range of 1/11), leaving MR-bar 0 and limits of no
+    # width. Every point would be "beyond a limit"; only the shift of 7 above the mean may fire.
+    chart = xmr([1.0] * 5 + [2.0] * 7)
+    assert chart.mr_bar == 0
+    assert not any("beyond_limit" in p.rules or "two_of_three" in p.rules for p in chart.points)
+    assert [p.special for p in chart.points] == [False] * 5 + [True] * 7
+    assert variation(chart, "lower_is_better") == "concern"
+    # Twelve equal points: nothing to see.
+    assert not any(p.special for p in xmr([5.0] * 12).points)

@@ -161,9 +161,14 @@ def xmr(values: Sequence[float]) -> XmR:
     sides: list[dict[str, int]] = [{} for _ in ys]
     relative = [_sign(y - mean) for y in ys]
 
+    # With no variation left once outliers are screened (MR-bar 0: a series that steps once,
+    # 1,1,...,1,2,...,2), the limits have no width: the limit rules (1 and 4) cannot judge it,
+    # only a shift or a trend can.
+    measured = mr_bar > 0
+
     # 1. Beyond a process limit.
     for i, y in enumerate(ys):
-        if y > upper or y < lower:
+        if measured and (y > upper or y < lower):
             rules[i].add("beyond_limit")
             sides[i]["beyond_limit"] = relative[i]
 
@@ -192,7 +197,7 @@ def xmr(values: Sequence[float]) -> XmR:
         if sign == 0 or any(relative[i] != sign for i in window):
             continue
         marked = [i for i in window if outer[i]]
-        if len(marked) >= 2:
+        if measured and len(marked) >= 2:
             for i in marked:
                 rules[i].add("two_of_three")
                 sides[i]["two_of_three"] = sign

@@ -134,7 +134,9 @@ def limits_of(
     variation = spc.variation(chart, indicator.polarity)
     special = [False] * (len(quarters) - len(values)) + [p.special for p in chart.points]
     words = spc.VARIATION_LABELS[variation].split(" ", 1)[1]
-    limits = Limits(area, chart.mean, chart.lower, chart.upper, special,
+    # Figures are never negative, nor percentages over 100: the limits shown stop there.
+    top = min(chart.upper, 100.0) if indicator.unit == "percent" else chart.upper
+    limits = Limits(area, chart.mean, max(chart.lower, 0.0), top, special,
                     f"the latest quarter is {words} variation" if variation in
                     ("common_cause",) else f"the latest quarter is special cause ({words})")  # fmt: skip
     target = indicator.target
