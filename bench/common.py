@@ -27,7 +27,6 @@ HEAVY_MODULES = (
     "polars",
     "weasyprint",
     "fastexcel",
-    "pandera",
     "openpyxl",
     "jinja2",
     "pydantic",

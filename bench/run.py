@@ -115,7 +115,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "versions": {
             name: version(name)
-            for name in ("tees-dataset", "polars", "weasyprint", "fastexcel", "openpyxl", "pandera")
+            for name in ("tees-dataset", "polars", "weasyprint", "fastexcel", "openpyxl")
         },
         "git_commit": git("rev-parse", "HEAD"),
         "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
