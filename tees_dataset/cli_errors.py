@@ -77,8 +77,15 @@ def guard(command: str) -> Iterator[None]:
             f"stopped by {exc}: nothing was replaced; previous outputs are untouched",
             exc.code,
         )
-    except Exception as exc:  # a fault in the tool
+    except Exception as exc:  # a fault in the tool, unless a signal caused it
+        from tees_dataset import signals
         from tees_dataset.logs import current_stage
+
+        signum = signals.received()
+        if signum is not None:
+            stopped = Interrupted(signum)
+            fail(f"stopped by {stopped}: nothing was replaced; previous outputs are untouched",
+                 stopped.code)  # fmt: skip
 
         stage = current_stage()
         fail(

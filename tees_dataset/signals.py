@@ -16,14 +16,22 @@ from types import FrameType
 from tees_dataset.errors import Interrupted
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_state: dict[str, int | None] = {"pending": None, "deferring": 0}
+_state: dict[str, int | None] = {"pending": None, "deferring": 0, "received": None}
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
     if _state["deferring"]:
         _state["pending"] = signum
         return
+    _state["received"] = signum
     raise Interrupted(signum)
+
+
+def received() -> int | None:
+    """The signal that stopped this process, if one did. A library with a bare `except:` can
+    turn the Interrupted raised inside it into an error of its own (openpyxl raises TypeError):
+    the error is then the signal's doing, not a fault."""
+    return _state["received"]
 
 
 def install() -> None:
@@ -38,7 +46,11 @@ def pending() -> int | None:
 
 
 def raise_pending() -> None:
-    """Stop now if a deferred signal arrived."""
+    """Stop now if a deferred signal arrived, or one that stopped a step was swallowed on the
+    way (a library's bare `except:`, a return's own fault handling): nothing goes into place
+    after a signal."""
+    if _state["received"] is not None:
+        raise Interrupted(_state["received"])
     signum = _state["pending"]
     if signum is not None:
         _state["pending"] = None

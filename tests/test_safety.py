@@ -518,3 +518,30 @@ def test_a_rebuild_over_unchanged_inputs_writes_nothing_and_keeps_its_outcome(
     assert runner.invoke(app, build_args(returns, out)).output.startswith("Built")
     # --no-cache always builds.
     assert runner.invoke(app, build_args(returns, out, "--no-cache")).output.startswith("Built")
+
+
+def test_a_signal_that_a_library_swallows_still_stops_the_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """openpyxl's descriptors turn any exception into TypeError with a bare `except:`: a signal
+    arriving there must still end the command as a signal (exit 143), never as a fault, and
+    nothing may go into place after it."""
+    import typer
+
+    from tees_dataset import signals
+    from tees_dataset.cli_errors import guard
+    from tees_dataset.errors import Interrupted
+
+    monkeypatch.setitem(signals._state, "received", None)
+
+    def library() -> None:
+        try:
+            signals._handler(signal.SIGTERM, None)
+        except:  # noqa: E722 (as the library does)
+            raise TypeError("expected <class 'int'>") from None
+
+    with pytest.raises(typer.Exit) as stopped, guard("build"):
+        library()
+    assert stopped.value.exit_code == 128 + signal.SIGTERM
+    with pytest.raises(Interrupted):
+        signals.raise_pending()  # what swap_into_place calls first
