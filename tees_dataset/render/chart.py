@@ -19,10 +19,10 @@ from xml.sax.saxutils import escape
 # never under 9 pt.
 WIDTH, HEIGHT = 520.0, 72.0
 TOP, BOTTOM, LEFT = 8.0, 18.0, 40.0
-LABEL_WIDTH = 136.0
+LABEL_WIDTH = 150.0
 LABEL_GAP = 10.0
 PANEL_GAP = 10.0
-SPLIT_LABEL_WIDTH = 96.0
+SPLIT_LABEL_WIDTH = 120.0
 FONT = 9.5
 
 
