@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +27,7 @@ import polars as pl
 
 from tees_dataset.compute import RESULT_COLUMNS
 from tees_dataset.quarter import Quarter
+from tees_dataset.returns.cache import write_entry
 
 log = logging.getLogger("tees_dataset")
 
@@ -77,13 +77,7 @@ class FigureCache:
         return frame
 
     def save(self, key: str, frame: pl.DataFrame) -> None:
-        """Write atomically: a reader never sees half an entry."""
-        entry = self.root / key
-        if entry.exists():
-            return
-        partial = self.root / f".{key}.{os.getpid()}"
-        try:
-            partial.mkdir(parents=True, exist_ok=True)
+        def fill(partial: Path) -> None:
             frame.write_parquet(partial / "results.parquet")
             data = (partial / "results.parquet").read_bytes()
             meta = {
@@ -91,8 +85,5 @@ class FigureCache:
                 "schema": [[name, str(dtype)] for name, dtype in frame.schema.items()],
             }
             (partial / "entry.json").write_text(json.dumps(meta), encoding="utf-8")
-            partial.rename(entry)
-        except OSError as exc:  # a cache that cannot be written only costs time
-            log.warning("could not cache a quarter's figures: %s", exc)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+
+        write_entry(self.root, key, fill, "a quarter's figures")

@@ -9,7 +9,6 @@ variant, and adds the changes from a quarter and a year before. `results.csv`, `
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,6 @@ TREND_QUARTERS = 8
 # an XmR chart), up to ten years: enough for any chart, and a bound on the work.
 MAX_HISTORY = 40
 log = logging.getLogger(__name__)
-_QUARTER_FOLDER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
 def history(returns_dir: Path, quarter: Quarter) -> list[Quarter]:
@@ -44,11 +42,8 @@ def history(returns_dir: Path, quarter: Quarter) -> list[Quarter]:
     except OSError:
         paths = []
     for path in paths:
-        match = _QUARTER_FOLDER.match(path.name)
-        if not match or not 1900 <= int(match.group(1)) <= 9999:
-            continue
-        found = Quarter(int(match.group(1)), int(match.group(2)))
-        if not floor <= found < oldest:
+        found = Quarter.named(path.name)
+        if found is None or not floor <= found < oldest:
             continue
         if path.is_symlink():
             log.warning("%s is a link: it was not followed and is not part of the history",
@@ -60,10 +55,7 @@ def history(returns_dir: Path, quarter: Quarter) -> list[Quarter]:
             filled = True  # unreadable: reading it will say so
         if filled:
             oldest = found
-    out = [oldest]
-    while out[-1] < quarter:
-        out.append(out[-1].shift(1))
-    return out
+    return oldest.through(quarter)
 
 
 @dataclass

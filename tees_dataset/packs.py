@@ -36,7 +36,7 @@ def pack_contexts(
         SourceFile,
         build_context,
     )
-    from tees_dataset.responses import read_responses
+    from tees_dataset.responses import carried, read_rows
 
     agency_names = {a.id: a.name for a in catalogue.agencies}
     sources = [
@@ -54,6 +54,11 @@ def pack_contexts(
         ReferenceSource(r["title"], r["file"], r["publication_year"], r["sha256"])
         for r in read_sources(reference_dir(loaded))
     ]
+    # Last quarter's enquiries and the Group's responses: the business unit's own record,
+    # shown in the internal pack only.
+    responses = [] if options.publish else read_rows(options.returns_dir)
+    previous = str(options.quarter.shift(-1))
+    digest = inputs_sha256(loaded, figures.files)
     contexts = []
     for partnership in catalogue.partnerships:
         completeness = [
@@ -70,19 +75,14 @@ def pack_contexts(
             for r in returns_summary
             if _agency_serves(catalogue, r["agency"], partnership.local_authorities)
         ]
-        # Last quarter's enquiries and the Group's responses: the business unit's own record,
-        # shown in the internal pack only.
-        previous = str(options.quarter.shift(-1))
-        carried, note = read_responses(options.returns_dir, previous, partnership.id)
-        if options.publish:
-            carried, note = [], ""
+        shown, note = ([], "") if options.publish else carried(responses, previous, partnership.id)
         contexts.append(
             build_context(
                 catalogue, partnership, options.quarter, rows, completeness,
                 tool_version=__version__, produced=started, trend=trend, benchmarks=benchmarks,
                 sources=sources, reference_sources=reference_sources, published=options.publish,
-                carried=[CarriedEnquiry(*c) for c in carried], carried_note=note,
-                inputs_sha256=inputs_sha256(loaded, figures.files),
+                carried=[CarriedEnquiry(*c) for c in shown], carried_note=note,
+                inputs_sha256=digest,
             )
         )  # fmt: skip
     return contexts

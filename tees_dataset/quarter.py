@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import total_ordering
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
+_EXACT = re.compile(r"^(\d{4})Q([1-4])$")
 _MONTH_NAMES = (
     "January",
     "February",
@@ -59,6 +60,15 @@ class Quarter:
                 "(July to September 2024), or 'previous' for the last complete quarter"
             )
         return cls(int(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def named(cls, text: str) -> Quarter | None:
+        """The quarter `text` names exactly as folders and templates write it (2024Q3), in a
+        year the tool supports; None for anything else (never an error)."""
+        match = _EXACT.match(text)
+        if match is None or int(match[1]) not in SUPPORTED_YEARS:
+            return None
+        return cls(int(match[1]), int(match[2]))
 
     @classmethod
     def containing(cls, day: dt.date) -> Quarter:

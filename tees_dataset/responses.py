@@ -57,32 +57,33 @@ def _clean(text: str) -> str:
     return printable(" ".join(text.split()))[:MAX_TEXT]
 
 
-def read_responses(
-    returns_dir: Path, quarter: str, partnership: str
-) -> tuple[list[tuple[str, str, str]], str]:
-    """The previous quarter's enquiries for a partnership as (title, enquiry, response), and a
-    sentence for the pack when there are none to show."""
+def read_rows(returns_dir: Path) -> list[dict[str, str]]:
+    """The rows of responses.csv beside the returns; none when it is absent or unreadable (a
+    warning says why), never an error."""
     path = returns_dir / RESPONSES
-    absent = (
-        f"No responses to {quarter}'s enquiries were found: the business unit records them in "
-        f"{RESPONSES} in the returns folder (see the README)."
-    )
     try:
         if not path.is_file() or path.is_symlink():
-            return [], absent
+            return []
         if path.stat().st_size > MAX_BYTES:
             log.warning("%s is over %d bytes and was not read", RESPONSES, MAX_BYTES)
-            return [], absent
+            return []
         data = path.read_bytes()
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("cp1252")  # Excel's "CSV (Comma delimited)" on Windows
-        rows = list(csv.DictReader(io.StringIO(text)))
+        return list(csv.DictReader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         log.warning("%s could not be read (%s): the pack says no responses were found",
                     RESPONSES, type(exc).__name__)  # fmt: skip
-        return [], absent
+        return []
+
+
+def carried(
+    rows: list[dict[str, str]], quarter: str, partnership: str
+) -> tuple[list[tuple[str, str, str]], str]:
+    """A partnership's enquiries of `quarter` among responses.csv's rows, at most MAX_CARRIED,
+    and a sentence for the pack when some or all are not shown."""
     out = []
     for row in rows:
         if (row.get("quarter") or "").strip() != quarter:
@@ -96,7 +97,10 @@ def read_responses(
                  _clean(row.get("response") or ""))
             )  # fmt: skip
     if not out:
-        return [], absent
+        return [], (
+            f"No responses to {quarter}'s enquiries were found: the business unit records them "
+            f"in {RESPONSES} in the returns folder (see the README)."
+        )
     if len(out) > MAX_CARRIED:
         more = len(out) - MAX_CARRIED
         return out[

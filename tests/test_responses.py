@@ -7,7 +7,21 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from tees_dataset.compute.findings import Enquiry, Evidence
-from tees_dataset.responses import COLUMNS, MAX_BYTES, RESPONSES, read_responses, write_enquiries
+from tees_dataset.responses import (
+    COLUMNS,
+    MAX_BYTES,
+    RESPONSES,
+    carried,
+    read_rows,
+    write_enquiries,
+)
+
+
+def read_responses(
+    folder: Path, quarter: str, partnership: str
+) -> tuple[list[tuple[str, str, str]], str]:
+    """What a pack is given: the partnership's enquiries of `quarter` in responses.csv."""
+    return carried(read_rows(folder), quarter, partnership)
 
 
 def _context(partnership: str, quarter: str, *enquiries: Enquiry) -> SimpleNamespace:

@@ -19,7 +19,7 @@ from typing import Any
 
 from tees_dataset.catalogue.models import Benchmark, Catalogue, Indicator, Partnership
 from tees_dataset.compute import intervals
-from tees_dataset.compute.signals import differ, figure_of, small_base
+from tees_dataset.compute.signals import RULE_WORDS, differ, figure_of, small_base
 from tees_dataset.quarter import Quarter
 
 MAX_ENQUIRIES = 6
@@ -135,12 +135,10 @@ class Enquiry:
 
 
 def _signal_weight(basis: str) -> float:
-    for rule in ("beyond a process limit", "one side of the mean", "rising or falling", "2 of 3"):
-        if rule in basis:
-            key = {"beyond a process limit": "beyond_limit", "one side of the mean": "shift",
-                   "rising or falling": "trend", "2 of 3": "two_of_three"}[rule]  # fmt: skip
-            return WEIGHTS[key]
-    return WEIGHTS["change"]
+    """The weight of a signal, from the SPC rule its basis names (the strongest one), else a
+    significant change."""
+    found = [WEIGHTS[rule] for rule, words in RULE_WORDS.items() if words in basis]
+    return max(found, default=WEIGHTS["change"])
 
 
 def _signal_text(row: dict[str, Any], area: str) -> str:

@@ -26,6 +26,7 @@ import polars as pl
 
 from tees_dataset.catalogue.models import Catalogue, Indicator
 from tees_dataset.compute import intervals, spc
+from tees_dataset.quarter import Quarter
 
 SIGNALS = ("improvement", "concern", "no_significant_change", "not_assessed")
 SPC_POINTS = 12
@@ -235,13 +236,8 @@ def headline_history(trend: pl.DataFrame, quarter: str) -> dict[tuple[str, str],
             broken.add(key)
             continue
         runs.setdefault(key, []).append(value)
-        expected[key] = _previous_quarter(row["quarter"])
+        expected[key] = str(Quarter.parse(row["quarter"]).shift(-1))
     return {key: values[::-1] for key, values in runs.items()}
-
-
-def _previous_quarter(text: str) -> str:
-    year, q = int(text[:4]), int(text[-1])
-    return f"{year - 1}Q4" if q == 1 else f"{year}Q{q - 1}"
 
 
 def _with_earlier(current: pl.DataFrame, name: str, other: pl.DataFrame | None) -> pl.DataFrame:

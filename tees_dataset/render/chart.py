@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from tees_dataset.render.views import format_value
+
 # Drawn 182 mm wide (the page's text width): a unit is about 1 pt, so text of 9.5 units is
 # never under 9 pt.
 WIDTH, HEIGHT = 520.0, 72.0
@@ -66,11 +68,7 @@ LIMIT_STYLE = ("#767676", 0.7, "3 2")
 
 
 def fmt(value: float, unit: str) -> str:
-    if unit == "percent":
-        return f"{value:.1f}%"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
+    return format_value(value, unit, "ok")
 
 
 def _tick_text(value: float, unit: str, step: float) -> str:

@@ -185,13 +185,6 @@ class PackContext:
         return [(q, n, len(a)) for q, (n, a) in sorted(out.items())]
 
 
-def _span(first: Quarter, last: Quarter) -> list[Quarter]:
-    out = [first]
-    while out[-1] < last:
-        out.append(out[-1].shift(1))
-    return out
-
-
 def build_context(
     catalogue: Catalogue,
     partnership: Partnership,
@@ -236,7 +229,7 @@ def build_context(
     # quarter's step), from the first with any figure for this pack's areas.
     known = [r["quarter"] for r in trend_rows if r["status"] == "ok" and r["area"] in area_names]
     first = Quarter.parse(min(known)) if known else quarter
-    quarters = [str(first.shift(n)) for n in range(len(_span(first, quarter)))]
+    quarters = [str(q) for q in first.through(quarter)]
     trend_by_indicator: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
     for row in trend_rows:
         trend_by_indicator.setdefault(row["indicator_id"], {})[(row["quarter"], row["area"])] = row

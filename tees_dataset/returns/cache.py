@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -68,13 +69,7 @@ class ReturnCache:
         return QuarterReturns(quarter, folder, files, frames, status)
 
     def save(self, key: str, returns: QuarterReturns) -> None:
-        """Write atomically: a reader never sees half an entry."""
-        entry = self.root / key
-        if entry.exists():
-            return
-        partial = self.root / f".{key}.{os.getpid()}"
-        try:
-            partial.mkdir(parents=True, exist_ok=True)
+        def fill(partial: Path) -> None:
             for name, frame in returns.frames.items():
                 frame.write_parquet(partial / f"{name}.parquet")
             meta = {
@@ -85,8 +80,23 @@ class ReturnCache:
                 "status": [[a, r, s] for (a, r), s in returns.status.items()],
             }  # fmt: skip
             (partial / "quarter.json").write_text(json.dumps(meta), encoding="utf-8")
-            partial.rename(entry)
-        except OSError as exc:  # a cache that cannot be written only costs time
-            log.warning("could not cache %s: %s", returns.quarter, exc)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+
+        write_entry(self.root, key, fill, str(returns.quarter))
+
+
+def write_entry(root: Path, key: str, fill: Callable[[Path], None], what: str) -> None:
+    """Write cache entry `key` atomically, so that a reader never sees half of one: `fill`
+    writes it into a private folder that is then renamed into place. An entry already there is
+    kept; a cache that cannot be written only costs time (logged, never raised)."""
+    entry = root / key
+    if entry.exists():
+        return
+    partial = root / f".{key}.{os.getpid()}"
+    try:
+        partial.mkdir(parents=True, exist_ok=True)
+        fill(partial)
+        partial.rename(entry)
+    except OSError as exc:
+        log.warning("could not cache %s: %s", what, exc)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from tees_dataset import codes
 from tees_dataset.catalogue.models import Agency, Catalogue
 from tees_dataset.digest import sha256_of
-from tees_dataset.quarter import SUPPORTED_YEARS, Quarter
+from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Location
 from tees_dataset.returns.read import ReturnFileError, Workbook
 from tees_dataset.returns.received import RECEIVED_LOG, _modified
@@ -31,19 +31,10 @@ RETURN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 FILE_NAME_PATTERN = re.compile(
     r"^(?P<agency>[A-Za-z0-9_]+?)[-_ ]+(?P<quarter>\d{4}Q[1-4])", re.IGNORECASE
 )
+
+
 # A quarter read from a workbook is quoted in a message only when it is one (2000Q1 to 2099Q4);
 # an agency id read from one never is (any text can be there), only the catalogue's own ids.
-_QUARTER_TEXT = re.compile(r"^(\d{4})Q([1-4])$")
-
-
-def _real_quarter(text: str) -> Quarter | None:
-    """The quarter `text` names, written as the template writes it; None for anything else."""
-    match = _QUARTER_TEXT.match(text)
-    if match is None or int(match[1]) not in SUPPORTED_YEARS:
-        return None
-    return Quarter(int(match[1]), int(match[2]))
-
-
 def discover(folder: Path) -> tuple[list[Path], list[Issue]]:
     """Candidate return files in a quarter's folder; lock and hidden files are skipped.
 
@@ -141,7 +132,7 @@ def _identify(
         return None
     result.agency_id, result.identified_by = agency.id, how
     if meta_quarter != str(quarter):
-        known = _real_quarter(meta_quarter)
+        known = Quarter.named(meta_quarter)
         result.issues.append(
             codes.F_WRONG_QUARTER.issue(f"this is the return for {known or 'an unknown quarter'}, not {quarter}",
                 Location(name),
