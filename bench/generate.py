@@ -37,6 +37,7 @@ MARKER = ".bench-generated.json"
 GENERATOR_SOURCES = (
     "indicators.yaml",
     "tees_dataset/returns/sample.py",
+    "tees_dataset/returns/sample_rows.py",
     "tees_dataset/returns/template.py",
     "tees_dataset/returns/workbook.py",
     "bench/generate.py",
@@ -275,6 +276,7 @@ def generate(scale: float, returns_dir: Path) -> dict[str, Any]:
     """Synthetic returns for the quarters at `scale`, reused when the marker matches."""
     marker = returns_dir / MARKER
     wanted = fingerprint(scale)
+    _restore_originals(returns_dir)  # a run stopped while a corrected return was in place
     if marker.is_file():
         previous = json.loads(marker.read_text(encoding="utf-8"))
         if previous.get("fingerprint") == wanted:
@@ -351,6 +353,19 @@ def correct_return(returns_dir: Path, agency_id: str, quarter: str) -> dict[str,
         "file": path.name,
         "write_s": round(time.perf_counter() - start, 1),
     }
+
+
+def _restore_originals(returns_dir: Path) -> None:
+    """Put back whatever `correct_return` kept aside and nothing restored."""
+    kept = returns_dir / ".originals"
+    if not kept.is_dir():
+        return
+    for path in kept.iterdir():
+        if path.name.startswith("received-"):  # received-<quarter>.csv
+            shutil.copy2(path, returns_dir / path.stem.removeprefix("received-") / "received.csv")
+        elif path.suffix == ".xlsx":  # <agency>-<quarter>.xlsx
+            shutil.copy2(path, returns_dir / path.stem.rsplit("-", 1)[1] / path.name)
+    shutil.rmtree(kept)
 
 
 def restore_return(returns_dir: Path, agency_id: str, quarter: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import psutil
 
-from bench.common import REPEATS, ROOT
+from bench.common import DISTURBED_CORES, REPEATS, ROOT
 
 T = TypeVar("T")
 SAMPLE_S = 0.05  # how often the process tree is sampled
@@ -41,15 +41,18 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def wait_until_quiet(limit_s: float, threshold_cores: float = 0.15) -> dict[str, Any]:
-    """Wait until other processes use under `threshold_cores` for 2 s in a row, at most limit_s."""
+def wait_until_quiet(
+    limit_s: float, threshold_cores: float = 0.15, sample_s: float = 0.5
+) -> dict[str, Any]:
+    """Wait until other processes use under `threshold_cores` for two samples of `sample_s`
+    in a row, at most limit_s."""
     start = time.perf_counter()
     quiet = 0
     last = 0.0
     while time.perf_counter() - start < limit_s:
         before = _busy_cpu_s()
-        time.sleep(1.0)
-        last = _busy_cpu_s() - before
+        time.sleep(sample_s)
+        last = (_busy_cpu_s() - before) / sample_s
         quiet = quiet + 1 if last < threshold_cores else 0
         if quiet >= 2:
             return {"waited_s": round(time.perf_counter() - start, 1), "quiet": True}
@@ -58,6 +61,24 @@ def wait_until_quiet(limit_s: float, threshold_cores: float = 0.15) -> dict[str,
         "quiet": False,
         "others_cores": round(last, 2),
     }
+
+
+def disturbed(load: dict[str, Any]) -> bool:
+    """Whether other processes (or the hypervisor) took enough CPU during a measurement for it
+    to be taken again (DISTURBED_CORES)."""
+    return float(load.get("others_cores", 0.0)) >= DISTURBED_CORES
+
+
+def again_if_disturbed(
+    run: Callable[[], T], load: Callable[[T], dict[str, Any]], quiet_wait: float
+) -> list[T]:
+    """`run` once, and once more when the first was disturbed and the machine has gone quiet
+    since (within quiet_wait s: a second run on a machine still as busy would be disturbed as
+    much). The caller keeps the faster."""
+    runs = [run()]
+    if disturbed(load(runs[0])) and wait_until_quiet(quiet_wait)["quiet"]:
+        runs.append(run())
+    return runs
 
 
 def observed(run: Callable[[], T], quiet_wait: float) -> tuple[T, dict[str, Any]]:

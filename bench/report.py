@@ -178,10 +178,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *_goals_table(results),
         "",
-        f"| scale | files | rows read ({n} quarters) | build wall s (2 cold runs) | build CPU s "
+        f"| scale | files | rows read ({n} quarters) | build wall s (cold runs) | build CPU s "
         "| unchanged re-run s | corrected return s | peak RSS MB (largest process / all) "
-        "| floor s (packs at once / slower pack alone) | build / floor (packs at once / alone) "
-        "| others' CPU, cores | exit |",
+        "| floor s (read + packs at once) | build / floor | others' CPU, cores | exit |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results["scales"]:
@@ -194,20 +193,19 @@ def markdown(results: dict[str, Any]) -> str:
             f"({' / '.join(_f(x) for x in r['cold_builds_wall_s'])}) | {_f(b['cpu_s'])} "
             f"| {_f(a['wall_s'])} | {_f(c['wall_s']) if c else '-'} "
             f"| {b['peak_rss_mb']:.0f} / {b['peak_total_rss_mb']:.0f} "
-            f"| {_f(fl['floor_tagged_concurrent_s'])} / {_f(fl['floor_tagged_parallel_s'])} "
-            f"| {_f(r['build_over_floor'], 2)}x / {_f(r['build_over_floor_ideal'], 2)}x "
-            f"| {others} | {b['rc']} |"
+            f"| {_f(fl['floor_tagged_concurrent_s'])} ({_f(fl['read_s'])} + "
+            f"{_f(fl['floor_tagged_concurrent_s'] - fl['read_s'])}) "
+            f"| {_f(r['build_over_floor'], 2)}x | {others} | {b['rc']} |"
         )
     lines += [
         "",
-        "Stages of the real build in one process, wall seconds (caches off; render = HTML + "
-        "tagged PDF, one pack after the other where the build renders both in parallel), "
-        "against the floor:",
+        "Stages of the real build in one process, wall seconds (caches off; the packs' HTML "
+        "made, their PDFs not: the floor times WeasyPrint), against the floor:",
         "",
         f"| scale | imports | read {n} q (floor) | compute {n} q | validation reports | CSV "
-        "| dataset workbook | other | render HSSCP / STSCP | floor PDF plain / tagged (slower pack) "
-        "| peak RSS MB after read / compute / render | generation s |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| dataset workbook | other | HTML HSSCP / STSCP | floor PDF, packs at once "
+        "| build's own rendering (log) | peak RSS MB after read / compute / HTML | generation s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results["scales"]:
         st, fl, rss = r["stages"]["stages"], r["floor"], r["stages"]["peak_rss_mb_after"]
@@ -216,12 +214,17 @@ def markdown(results: dict[str, Any]) -> str:
         def w(key: str, stage: dict[str, Any] = st) -> str:
             return _f(stage[key]["wall_s"]) if key in stage else "-"
 
+        rendering = sum(
+            float(e["seconds"] or 0)
+            for e in r["build"].get("logged_stages", [])
+            if str(e["stage"]).startswith("rendering")
+        )
         lines.append(
             f"| {r['scale']:g} | {_f(st['import']['wall_s'] + st['import_weasyprint']['wall_s'])} "
             f"| {w('read')} ({_f(fl['read_s'])}) | {w('compute')} | {w('validation_reports')} "
-            f"| {w('csv')} | {w('dataset_workbook')} | {w('other')} | {w('render HSSCP')} / {w('render STSCP')} "
-            f"| {_f(fl['pdf_parallel_s'])} / {_f(fl['pdf_tagged_parallel_s'])} "
-            f"| {rss.get('after_read', 0):.0f} / {rss.get('after_compute', 0):.0f} / {rss.get('after_render', 0):.0f} "
+            f"| {w('csv')} | {w('dataset_workbook')} | {w('other')} | {w('html HSSCP')} / {w('html STSCP')} "
+            f"| {_f(fl['floor_tagged_concurrent_s'] - fl['read_s'])} | {_f(rendering)} "
+            f"| {rss.get('after_read', 0):.0f} / {rss.get('after_compute', 0):.0f} / {rss.get('after_html', 0):.0f} "
             f"| {_f(gen['wall_s'])}{' (reused)' if gen['reused'] else ''} |"
         )
     logged = [
@@ -264,8 +267,10 @@ def markdown(results: dict[str, Any]) -> str:
 
 NOTES = [
     "build: `tees-dataset build --quarter 2024Q3 --html` run as a subprocess (the venv's "
-    "console script) from an empty --out (a cold cache), twice; the faster is kept "
-    "(cold_builds_wall_s has both), as the floor keeps its faster run. A thread samples the "
+    "console script) from an empty --out (a cold cache), once; once more only when other "
+    "processes took settings.disturbed_cores or more during it and the machine went quiet "
+    "again within settings.quiet_wait_s, the faster kept "
+    "(cold_builds_wall_s and cold_builds_others_cores have every run). A thread samples the "
     "build's process tree with psutil every 0.05 s, following what it leaves to end after it: "
     "cpu_s is the user + sys CPU of every process seen (the last 0.05 s of each may be missed), "
     "peak_rss_mb the largest RSS of any one process, peak_total_rss_mb the largest sum over all "
@@ -280,31 +285,30 @@ NOTES = [
     "quarters_read the quarters its log says it read. The original return is put back after.",
     "build_over_floor (the target): the build's wall time over the floor that renders the packs "
     "as the build must: tagged PDF/UA-1, both at the same time in processes with WeasyPrint "
-    "loaded, as many at once as there are CPUs (floor_tagged_concurrent_s). "
-    "build_over_floor_ideal uses the slower pack's time alone instead (floor_tagged_parallel_s), "
-    "as if two renders on the machine never slowed each other; build_over_plain_floor the "
-    "slower pack with plain write_pdf(), which the build cannot use; "
-    "build_over_floor_sequential one pack after the other, plain.",
+    "loaded, as many at once as there are CPUs (floor_tagged_concurrent_s = read_s + "
+    "pdf_tagged_concurrent_s).",
     "goals: issue #16's goals as this run measured them, each met or not with the reason.",
     "logged_stages: the build's own stage timings from --log-format json --log-file.",
     "load: before each measurement the benchmark waits until other processes are quiet (at most "
-    "--quiet-wait s); others_cores is the CPU other processes used during it (and the "
-    "hypervisor's steal, also given alone as steal_s), in cores. On a shared machine the same "
-    "measurement can still differ by a third between runs: compare cpu_s as well as wall_s.",
+    "settings.quiet_wait_s, --quiet-wait); others_cores is the CPU other processes used during "
+    "it (and the hypervisor's steal, also given alone as steal_s), in cores. On a shared machine "
+    "the same measurement can still differ by a third between runs: compare cpu_s as well as "
+    "wall_s.",
     "stages: the real run_build in a fresh process with its steps wrapped by a stopwatch "
     "(wall and CPU seconds, peak RSS after each step; 'other' is what no wrapper covers), the "
-    "caches off and the two packs rendered one after the other (the build renders them in "
-    "parallel processes).",
+    "caches off, the packs' HTML made but no PDF laid out (an empty file in its place): the "
+    "floor times WeasyPrint on the same HTML, and the build's own log its rendering.",
     "floor: every sheet of every return file the cold build read (its manifest's inputs) "
-    "read as text with fastexcel "
-    "(no validation), plus weasyprint.HTML(string=the build's HTML).write_pdf() per pack "
-    "(plain, and with the build's PDF/UA-1 tags); best of 2 runs each, one after each cold "
-    "build. 'parallel' takes the slower pack alone; 'concurrent' renders them at once "
-    "(pdf_tagged_concurrent_s). Imports are not in the floor (floor.imports); the build pays "
-    "them.",
+    "read as text with fastexcel (no validation), then the build's HTML rendered with the "
+    "build's settings (locked-down fetcher, tagged PDF/UA-1), every pack at once, one process "
+    "each (pdf.<pack>.tagged_ua1_s is each pack's time in that render). One run, after the "
+    "cold build; once more only when disturbed (as the build), the faster read and render kept (runs, "
+    "read_s_runs, pdf_tagged_concurrent_s_runs). Imports are not in the floor (floor.imports); "
+    "the build pays them.",
     "generation is not part of any build time: the rows `tees-dataset sample` makes, written "
     "into each agency's template by bench/generate.py (generation.how), reused while the "
-    "generator's sources are unchanged.",
-    "warm_up_s: one unmeasured scale-1 build (and --help, check, the stage process) first, to "
-    "fill the bytecode (see bytecode_cache), fontconfig and page caches.",
+    "generator's sources are unchanged; read_ahead reads every return file once before the "
+    "first build, so that the build and the floor both find them in the page cache.",
+    "warm_up_s: `--help`, `check`, the stage run at scale 1 and one small tagged PDF first, "
+    "unmeasured, to fill the bytecode (see bytecode_cache) and fontconfig caches.",
 ]
