@@ -63,6 +63,10 @@ def duplicate_issues(batch: Batch, frame: pl.DataFrame, columns: list[Column]) -
         rows = rows.join(skip, on=[SHEET, ROW], how="anti")
     if key is not None:
         rows = rows.drop_nulls(names)
+    else:  # a copy has the same child reference: rows alone with theirs are not grouped whole
+        personal = [c.name for c in spec.columns if c.personal][:1]
+        if personal:
+            rows = rows.filter(pl.len().over([SHEET, *personal]) > 1)
     copies = (
         rows.with_columns(pl.col(ROW).min().over([SHEET, *names]).alias("_first"))
         .filter(pl.col(ROW) != pl.col("_first"))

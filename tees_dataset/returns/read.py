@@ -65,8 +65,8 @@ def clean_frame(frame: pl.DataFrame, letters: tuple[str, ...]) -> tuple[pl.DataF
     (row i of the frame is Excel row i + 1)."""
     if frame.width == 0 or frame.height == 0:
         return frame, []
-    text = [c for c in frame.columns if frame.schema[c] == pl.String]
-    if not text:
+    text = [c for c, dtype in frame.schema.items() if dtype == pl.String]
+    if not text or not _may_hold_illegal(frame, text):
         return frame, []
     hits = (
         frame.with_row_index("_index")
@@ -87,6 +87,20 @@ def clean_frame(frame: pl.DataFrame, letters: tuple[str, ...]) -> tuple[pl.DataF
     return frame.with_columns(
         pl.col(c).str.replace_all(POLARS_ILLEGAL_XML, "") for c in text
     ), cells
+
+
+# Over this, a frame's text is searched cell by cell (as when a character is found), not joined.
+_JOINED_BYTES = 64 * 1024 * 1024
+
+
+def _may_hold_illegal(frame: pl.DataFrame, text: list[str]) -> bool:
+    """False when no text cell holds a character XML 1.0 cannot hold: one search of all the
+    cells' text joined end to end (the pattern is one character, so it is found in the joined
+    text exactly when it is in a cell), rather than one search per cell."""
+    if frame.estimated_size() > _JOINED_BYTES:
+        return True
+    joined = pl.concat_str([pl.col(c).str.join("") for c in text])
+    return frame.select(joined.str.contains(POLARS_ILLEGAL_XML)).item() is not False
 
 
 class Workbook:

@@ -31,6 +31,7 @@ from tees_dataset.returns.workbook import AREA_COLUMN, normalise_header, sheet_c
 __all__ = ["SHEET", "BatchResult", "SheetInput", "validate_sheets"]
 
 _TOTAL_WORDS = frozenset({"total", "totals", "grand_total", "sum"})
+_TOTAL_PATTERN = "(?i)total|sum"  # in every word of _TOTAL_WORDS
 
 
 def validate_sheets(
@@ -72,7 +73,11 @@ def _drop_totals(batch: Batch, frame: pl.DataFrame, columns: list[Column]) -> pl
     """Rows whose first filled cell says `Total` are the agency's own sums: left out."""
     first_text = pl.coalesce(pl.col(c.name) for c in columns)
     is_total = normalised(first_text).is_in(list(_TOTAL_WORDS)).fill_null(False)
-    for sheet, row in frame.filter(is_total).select(SHEET, ROW).iter_rows():
+    # Only a cell holding one of the words, in any case, can be one once normalised (no other
+    # character lowers to these letters): the rest are not normalised at all.
+    maybe = first_text.str.contains(_TOTAL_PATTERN).fill_null(False)
+    totals = frame.filter(maybe).filter(is_total).select(SHEET, ROW)
+    for sheet, row in totals.iter_rows():
         batch.add(
             sheet,
             codes.V_TOTALS_ROW,
@@ -80,7 +85,9 @@ def _drop_totals(batch: Batch, frame: pl.DataFrame, columns: list[Column]) -> pl
             codes.V_TOTALS_ROW.fix,
             f"A{row}",
         )
-    return frame.filter(~is_total)
+    if totals.is_empty():
+        return frame
+    return frame.join(totals, on=[SHEET, ROW], how="anti", maintain_order="left")
 
 
 def _with_quarter(frame: pl.DataFrame, sheets: Sequence[SheetInput]) -> pl.DataFrame:
@@ -139,17 +146,35 @@ def _resolve_area(batch: Batch, frame: pl.DataFrame, catalogue: Catalogue) -> pl
 
 def _code_canonical(frame: pl.DataFrame, spec: ReturnSpec, catalogue: Catalogue) -> pl.DataFrame:
     """Code values that differ from the list only in case or spacing take the list's spelling."""
-    exprs = []
+    exprs: dict[str, pl.Expr] = {}
+    unchanged: dict[str, list[str]] = {}  # the list's values that the expression leaves as they are
     for column in spec.columns:
         code_list = catalogue.code_list(column.codes) if column.codes else None
         if column.type == "code" and code_list:
             canonical = {normalise_header(v): v for v in code_list.values}
-            exprs.append(
+            expr = (
                 normalised(pl.col(column.name))
                 .replace_strict(canonical, default=pl.col(column.name), return_dtype=pl.String)
                 .alias(column.name)
             )
-    return frame.with_columns(exprs) if exprs else frame
+            values = pl.DataFrame(
+                {column.name: list(code_list.values)}, schema={column.name: pl.String}
+            )
+            spelled = values.select(expr).to_series().to_list()
+            unchanged[column.name] = [
+                v for v, w in zip(code_list.values, spelled, strict=True) if v == w
+            ]
+            exprs[column.name] = expr
+    if not exprs or frame.is_empty():
+        return frame.with_columns(exprs.values()) if exprs else frame
+    # A column whose every value is blank or one the expression leaves alone stays as it is:
+    # only the others are normalised (most sheets use the list's own spelling).
+    other = frame.select(
+        (pl.col(name).is_not_null() & ~pl.col(name).is_in(unchanged[name])).any().alias(name)
+        for name in exprs
+    ).row(0)
+    changing = [expr for expr, any_other in zip(exprs.values(), other, strict=True) if any_other]
+    return frame.with_columns(changing) if changing else frame
 
 
 def _attach_records(batch: Batch, frame: pl.DataFrame) -> None:
