@@ -31,6 +31,7 @@ proportions by 100 for percentages.
 
 from __future__ import annotations
 
+import functools
 import math
 
 __all__ = [
@@ -248,7 +249,23 @@ def counts_differ_p(o1: float, o2: float, exposure1: float = 1.0, exposure2: flo
     n = k1 + k2
     if n == 0:
         return 1.0
-    share = exposure1 / (exposure1 + exposure2)
+    return _exact_p(k1, n, exposure1 / (exposure1 + exposure2))
+
+
+# Terms of the exact test's sum left out once what is left of a tail is below this fraction of
+# the sum so far: far below the 1e-12 the p-value is good to.
+_NEGLIGIBLE = 1e-17
+
+
+@functools.lru_cache(maxsize=4096)
+def _exact_p(k1: int, n: int, share: float) -> float:
+    """counts_differ_p's sum, for k1 of n with the first count's share of the exposure.
+
+    The binomial probabilities rise to the mode, floor((n + 1) share), and fall after it, so
+    the outcomes no more likely than the observed one are the two tails [0, a] and [b, n].
+    Each tail is summed outward from its inner end, where its terms are largest, until what is
+    left of it (at most the last term times r / (1 - r), r the last ratio of neighbouring
+    terms, which only falls further out) is negligible."""
     log_share, log_rest = math.log(share), math.log1p(-share)
     log_n = math.lgamma(n + 1)
 
@@ -258,8 +275,39 @@ def counts_differ_p(o1: float, o2: float, exposure1: float = 1.0, exposure2: flo
         )
 
     observed = probability(k1) * _TIE_TOLERANCE
-    total = math.fsum(p for p in map(probability, range(n + 1)) if p <= observed)
-    return min(1.0, total)
+    mode = min(n, int((n + 1) * share))
+    # a: the last outcome up to the mode no more likely than the observed one (-1: none).
+    low, high = -1, mode
+    while low < high:
+        middle = (low + high + 1) // 2
+        if probability(middle) <= observed:
+            low = middle
+        else:
+            high = middle - 1
+    a = low
+    # b: the first outcome after a, from the mode on, no more likely (n + 1: none).
+    low, high = max(mode, a + 1), n + 1
+    while low < high:
+        middle = (low + high) // 2
+        if probability(middle) <= observed:
+            high = middle
+        else:
+            low = middle + 1
+    b = low
+    terms: list[float] = []
+    for tail in (range(a, -1, -1), range(b, n + 1)):
+        before, so_far = 0.0, math.fsum(terms)
+        for k in tail:
+            term = probability(k)
+            terms.append(term)
+            so_far += term
+            if term == 0.0:
+                break
+            ratio = term / before if before else 1.0
+            if ratio < 1.0 and term * ratio / (1.0 - ratio) <= so_far * _NEGLIGIBLE:
+                break
+            before = term
+    return min(1.0, math.fsum(terms))
 
 
 def compare_with(interval: tuple[float, float], benchmark: float) -> str:

@@ -6,6 +6,8 @@ returns made for a partnership as a whole. It is carried in the `local_authority
 
 from __future__ import annotations
 
+import functools
+
 import polars as pl
 
 from tees_dataset.calendar import EXPRESSION_LAST_YEAR, FIRST_YEAR, expression_bank_holidays
@@ -39,6 +41,7 @@ def working_days_elapsed(start: str, end: str) -> pl.Expr:
     return pl.when(known).then(count)
 
 
+@functools.lru_cache(maxsize=256)
 def days_elapsed(start: str, end: str, *, working: bool) -> pl.Expr:
     if working:
         return working_days_elapsed(start, end)
@@ -51,18 +54,27 @@ def _dates_in_order(start: str, end: str) -> pl.Expr:
     return pl.col(start).is_not_null() & pl.col(end).is_not_null() & (pl.col(end) >= pl.col(start))
 
 
+# Expressions are made once for each text: parsing SQL is most of the work of building a query.
+@functools.lru_cache(maxsize=1024)
+def _condition(expression: str) -> pl.Expr:
+    """A SQL condition; null (unknown) is not met."""
+    return pl.sql_expr(expression).fill_null(False)
+
+
+@functools.lru_cache(maxsize=1024)
 def _flag(expression: str) -> pl.Expr:
     """A SQL condition as 1.0 / 0.0; null (unknown) counts as not met."""
     return pl.sql_expr(expression).fill_null(False).cast(pl.Float64)
 
 
+@functools.lru_cache(maxsize=1024)
 def _amount(expression: str) -> pl.Expr:
     return pl.sql_expr(expression).cast(pl.Float64).fill_null(0.0)
 
 
 def row_terms(measure: PooledMeasure) -> tuple[pl.Expr | None, pl.Expr, pl.Expr | None]:
     """(row filter, numerator term, denominator term) summed per group; None = no filter / none."""
-    row_filter = pl.sql_expr(measure.filter).fill_null(False) if measure.filter else None
+    row_filter = _condition(measure.filter) if measure.filter else None
     if isinstance(measure, CountMeasure):
         return row_filter, pl.lit(1.0), None
     if isinstance(measure, TotalMeasure):
@@ -174,7 +186,7 @@ def elapsed_by_unit(rows: pl.LazyFrame, measure: MedianDaysMeasure) -> pl.LazyFr
     """The elapsed (working) days of every valid row, with its unit: medians pool these."""
     valid = _dates_in_order(measure.start, measure.end)
     if measure.filter:
-        valid = valid & pl.sql_expr(measure.filter).fill_null(False)
+        valid = valid & _condition(measure.filter)
     working = measure.kind == "median_working_days"
     # Days that cannot be known (a date outside the calendar's years) are no case of the median.
     return (
