@@ -49,11 +49,26 @@ class _Constructor(yaml.SafeLoader):
     pass
 
 
+# libyaml's parser, where PyYAML was built with it: the same nodes about eight times as fast.
+_FAST_LOADER: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML's node tree. A file that libyaml cannot parse, or holding a character PyYAML's
+    reader refuses, is parsed again by PyYAML itself: its errors are the ones reported."""
+    if _FAST_LOADER is not None and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=_Constructor)
+
+
 def load_yaml(text: str, file: str) -> LoadedYaml:
     """Parse YAML safely, keeping lines; syntax errors and duplicate keys become issues."""
     loaded = LoadedYaml(file=file, data=None)
     try:
-        node = yaml.compose(text, Loader=_Constructor)
+        node = _compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -97,7 +97,8 @@ def benchmarks(ctx: Context) -> list[Issue]:
     folder = Path(ctx.source.file).resolve().parent / "reference"
     paths = list(indicator_paths(ctx.catalogue))
     datasets = datasets_used(ctx.catalogue)
-    data = load_benchmark_data(folder, datasets) if datasets else None
+    loaded = load_benchmark_data(folder, datasets) if datasets else None
+    data = (loaded, _england_years(loaded)) if loaded is not None else None
     issues: list[Issue] = []
     for path, indicator in paths:
         benchmark = indicator.benchmark
@@ -112,6 +113,18 @@ def benchmarks(ctx: Context) -> list[Issue]:
         elif isinstance(benchmark, Benchmark):
             issues += _benchmark_issues(ctx, indicator, benchmark, (*path, "benchmark"), data)
     return issues
+
+
+def _england_years(data: Any) -> dict[tuple[str, str], list[int]]:
+    """The years of each dataset's measure with a figure for England, in order (what
+    `BenchmarkData.years` gives for England)."""
+    from tees_dataset.reference import ENGLAND
+
+    years: dict[tuple[str, str], list[int]] = {}
+    for (dataset, measure, year, area), figure in data.figures.items():
+        if area == ENGLAND and figure.value is not None:
+            years.setdefault((dataset, measure), []).append(year)
+    return {key: sorted(found) for key, found in years.items()}
 
 
 def _benchmark_issues(
@@ -188,14 +201,19 @@ def _benchmark_data_issues(
 ) -> list[Issue]:
     """The statistic's figures are in reference/ for England, the North East and each of the
     catalogue's authorities (and their neighbours) in the latest year published."""
-    from tees_dataset.reference import NORTH_EAST
-    from tees_dataset.reference.published import published, published_years
+    from tees_dataset.reference import ENGLAND, NORTH_EAST
+    from tees_dataset.reference.published import published
 
     fix = (
         "Import DfE's latest file with `tees-dataset reference import FILE` (README, "
         "Reference data)."
     )
-    years = published_years(data, statistic)
+    data, england = data
+    # published_years, from the years found for England in one pass over the figures.
+    years = [
+        y for y in england.get((statistic.dataset, statistic.measure), [])
+        if published(data, statistic, y, ENGLAND).value is not None
+    ]  # fmt: skip
     if not years:
         return [
             ctx.issue(
