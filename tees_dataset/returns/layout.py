@@ -33,19 +33,23 @@ CENTRED = Alignment(horizontal="center")
 LINE_HEIGHT, PROSE = 15, 1.1
 
 
-def _shown_length(value: Any, number_format: str) -> int:
-    """About how many characters a cell shows."""
+def _shown_length(value: Any, cell: Cell) -> int:
+    """About how many characters a cell shows (`value`: the cell's; its number format is
+    looked at only for a number)."""
     if value is None:
         return 0
+    if isinstance(value, str):
+        if value.startswith("="):
+            return 8
+        return max((len(line) for line in value.splitlines()), default=0)
     if isinstance(value, dt.date):
         return 11
     if isinstance(value, bool):
         return 5
     if isinstance(value, int | float):
+        number_format = cell.number_format
         decimals = 1 if ".0" in number_format else 0
         return len(f"{value:,.{decimals}f}") + (1 if "%" in number_format else 0)
-    if isinstance(value, str) and value.startswith("="):
-        return 8
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
@@ -71,17 +75,21 @@ def size_columns(ws: Worksheet, header_row: int, last_row: int) -> None:
     long text is wrapped. Rows are made tall enough for their wrapped text: a spreadsheet does
     not always work that out when it opens a file."""
     lines: dict[int, int] = {}
-    for cells in ws.iter_cols(min_row=header_row, max_row=last_row):
-        header, body = cells[0], cells[1:]
-        letter = get_column_letter(header.column)
+    held = ws._cells  # (row, column) -> cell: read, so that no empty cell is made
+    rows = range(header_row + 1, last_row + 1)
+    for column in range(1, ws.max_column + 1):
+        header = ws.cell(row=header_row, column=column)
+        body = [cell for row in rows if (cell := held.get((row, column))) is not None]
+        letter = get_column_letter(column)
         known = ws.column_dimensions.get(letter)  # .get: [] would create one
         floor = known.width if known is not None else 0
-        longest = max((_shown_length(c.value, c.number_format) for c in body), default=0)
+        longest = max((_shown_length(c.value, c) for c in body), default=0)
         words = max((len(w) for w in str(header.value or "").split()), default=0)
         wrap = longest > max(LONG_TEXT, floor)
         width = max(floor, WRAP_WIDTH if wrap else max(MIN_WIDTH, longest, words) + 2)
         ws.column_dimensions[letter].width = width
-        if wrap:
+        if wrap:  # every cell of the column, an empty one too
+            body = [ws.cell(row=row, column=column) for row in rows]
             for cell in body:
                 cell.alignment = WRAP
         for cell in (header, *body) if wrap or floor else (header,):
