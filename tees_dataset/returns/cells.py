@@ -35,7 +35,7 @@ def parse_types(batch: Batch, frame: pl.DataFrame, columns: list[Column]) -> pl.
     """Dates and numbers typed; a cell that is not one, or not a plausible one, is reported
     at its cell (never reinterpreted) and left blank."""
     typed = [c for c in columns if c.type not in ("text", "code")]
-    parsed = frame.with_columns(_parse_expr(c).alias(c.name) for c in typed)
+    parsed = _parsed(frame, typed)
     if not typed or frame.is_empty():
         return parsed
     problems = parsed.select(SHEET, ROW, *[_problem(c, frame[c.name]).alias(c.name) for c in typed])
@@ -124,12 +124,37 @@ def _problem_words(column: Column, problem: str, quarter: Quarter) -> tuple[Code
     return codes.V_TYPE[column.type], f"'{title}' is not {_TYPE_WORDS[column.type]}"
 
 
+def _parsed(frame: pl.DataFrame, typed: list[Column]) -> pl.DataFrame:
+    """The frame with `typed` columns parsed (`_parse_expr`). A date column is first read as
+    ISO dates only, the way most are written: where that reads every cell with text (as many
+    blanks as before), the other ways cannot change a date, and are not tried."""
+    dates = [c.name for c in typed if c.type == "date"]
+    parsed = frame.with_columns(
+        (_iso_date(pl.col(c.name)) if c.name in dates else _parse_expr(c)).alias(c.name)
+        for c in typed
+    )
+    others = [
+        c
+        for c in typed
+        if c.name in dates and parsed[c.name].null_count() != frame[c.name].null_count()
+    ]
+    if not others:
+        return parsed
+    return parsed.with_columns(
+        frame.select(_parse_expr(c).alias(c.name) for c in others).get_columns()
+    )
+
+
+def _iso_date(raw: pl.Expr) -> pl.Expr:
+    return raw.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
 def _parse_expr(column: Column) -> pl.Expr:
     raw = pl.col(column.name)
     if column.type == "date":
         serial = raw.cast(pl.Float64, strict=False)
         return pl.coalesce(
-            raw.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+            _iso_date(raw),
             raw.str.to_date("%d/%m/%Y", strict=False),
             pl.when(serial.is_between(1, 2958465) & (serial == serial.floor())).then(
                 pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial.cast(pl.Int64))

@@ -21,7 +21,9 @@ HEADER_SEARCH_ROWS = 30
 def sheet_body(
     batch: Batch, index: int, sheet: SheetInput, columns: list[Column]
 ) -> pl.LazyFrame | None:
-    """The sheet's data rows under the expected column names, all text; None if unreadable."""
+    """The sheet's rows under the header, with the expected column names, all text as read
+    (`tidy_rows` trims the text and drops the empty rows: once, for every sheet together);
+    None if unreadable."""
     raw = sheet.raw
     for cell in raw.cleaned:
         batch.add(index, codes.V_CHARACTER, _CLEANED, codes.V_CHARACTER.fix, cell)
@@ -52,12 +54,20 @@ def sheet_body(
     exprs = [pl.lit(index, pl.Int64).alias(SHEET), pl.col(ROW).cast(pl.Int64)]
     for column in columns:
         if column.name in mapping:
-            value = pl.col(mapping[column.name]).str.strip_chars()
-            exprs.append(pl.when(value != "").then(value).alias(column.name))
+            exprs.append(pl.col(mapping[column.name]).alias(column.name))
         else:
             exprs.append(pl.lit(None, pl.String).alias(column.name))
+    return body.select(exprs)
+
+
+def tidy_rows(body: pl.LazyFrame, columns: list[Column]) -> pl.LazyFrame:
+    """Every cell's text trimmed (blank when nothing is left), and the rows left with nothing
+    dropped."""
     names = [c.name for c in columns]
-    return body.select(exprs).filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
+    trimmed = [pl.col(n).str.strip_chars() for n in names]
+    return body.with_columns(
+        pl.when(value != "").then(value).alias(n) for value, n in zip(trimmed, names, strict=True)
+    ).filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
 
 
 _CLEANED = "a character that no workbook can hold (a control character) was removed from this cell"

@@ -25,7 +25,7 @@ from tees_dataset.catalogue.models import (
 from tees_dataset.returns.batch import ROW, SHEET, Batch, BatchResult, SheetInput
 from tees_dataset.returns.cells import QUARTER_COLUMNS, parse_types
 from tees_dataset.returns.checks import check_rows, coverage_issues, duplicate_issues
-from tees_dataset.returns.header import normalised, sheet_body
+from tees_dataset.returns.header import normalised, sheet_body, tidy_rows
 from tees_dataset.returns.workbook import AREA_COLUMN, normalise_header, sheet_columns
 
 __all__ = ["SHEET", "BatchResult", "SheetInput", "validate_sheets"]
@@ -51,7 +51,7 @@ def validate_sheets(
     schema = {SHEET: pl.Int64(), ROW: pl.Int64()} | {c.name: pl.String() for c in columns}
     # One query for all the sheets: a collect() per sheet would wait for the thread pool each time.
     frame = (
-        pl.concat(parts, how="vertical").collect(engine="in-memory")
+        tidy_rows(pl.concat(parts, how="vertical"), columns).collect(engine="in-memory")
         if parts
         else pl.DataFrame(schema=schema)
     )
