@@ -308,13 +308,15 @@ def _build_into(
     if pool is not None:
         pool.close()
     reused = {
+        "files": sum(1 for f in figures.files if f.sha256), "read": figures.files_read,
         "quarters": len(figures.computed), "recomputed": len(figures.recomputed),
         "packs": len(contexts), "rendered": rendered,
     }  # fmt: skip
     log.info(
-        "recomputed %d of %d quarters; re-rendered %d of %d packs (the rest unchanged, reused)",
-        reused["recomputed"], reused["quarters"], rendered, len(contexts),
-        extra={"event": "reused", **reused},
+        "read %d of %d files, recomputed %d of %d quarters, re-rendered %d of %d packs "
+        "(the rest unchanged, reused)",
+        reused["read"], reused["files"], reused["recomputed"], reused["quarters"], rendered,
+        len(contexts), extra={"event": "reused", **reused},
     )  # fmt: skip
 
     missing = [

@@ -9,6 +9,7 @@ variant, and adds the changes from a quarter and a year before. `results.csv`, `
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,10 +18,12 @@ from tees_dataset.catalogue import LoadedCatalogue
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.logs import stage
 from tees_dataset.quarter import Quarter
+from tees_dataset.quarter_work import Planned, QuarterWork
 from tees_dataset.report import printable
 
 if TYPE_CHECKING:
     from tees_dataset.build import BuildOptions
+    from tees_dataset.reader import Reader
 
 TREND_QUARTERS = 8
 # As much history as the returns folder holds, for the trend and SPC (12 quarters or more make
@@ -68,6 +71,7 @@ class Figures:
     files: list[Any]  # every FileResult read, history included
     computed: list[Quarter] = field(default_factory=list)  # every quarter with figures
     recomputed: list[Quarter] = field(default_factory=list)  # those not taken from the cache
+    files_read: int = 0  # the files opened and validated (the others' outcomes were cached)
 
 
 def partnership_areas(catalogue: Catalogue) -> dict[str, list[str]]:
@@ -91,21 +95,14 @@ def _span(quarters: list[Quarter]) -> str:
     return str(quarters[0]) if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
 
 
-@dataclass(frozen=True)
-class _Planned:
-    quarter: Quarter
-    key: str | None  # its cache key; None for the quarter being built, or with no cache
-    cached: bool
-
-
-def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list[list[_Planned]]:
+def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list[list[Planned]]:
     """The quarters to read, oldest first, in batches: a quarter found in the cache on its own,
     runs of the others together up to BATCH_BYTES of files. The quarter being built is always
     read afresh, so that its feedback is complete."""
     from tees_dataset.fingerprint import tool_key
     from tees_dataset.returns.cache import quarter_key
 
-    plan: list[list[_Planned]] = []
+    plan: list[list[Planned]] = []
     batch_bytes = 0
     for q in history(options.returns_dir, options.quarter):
         n = q != options.quarter
@@ -114,115 +111,187 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
             continue
         key = quarter_key(folder, catalogue_sha256, tool_key()) if cache and n else None
         if key and cache.has(key):
-            plan.append([_Planned(q, key, cached=True)])
+            plan.append([Planned(q, key, cached=True)])
             continue
         files = folder.iterdir() if folder.is_dir() else iter(())
         size = sum(p.stat().st_size for p in files if p.is_file() and not p.is_symlink())
         if plan and not plan[-1][0].cached and batch_bytes + size <= BATCH_BYTES:
-            plan[-1].append(_Planned(q, key, cached=False))
+            plan[-1].append(Planned(q, key, cached=False))
             batch_bytes += size
         else:
-            plan.append([_Planned(q, key, cached=False)])
+            plan.append([Planned(q, key, cached=False)])
             batch_bytes = size
     return plan
+
+
+# The share of the bytes to be read that a second process reads (and computes) beside the build:
+# it computes its quarters as it reads them, the build only once it has read its own.
+SECOND_SHARE = 0.45
+# A second process is started when it would read at least this many quarters (it costs about
+# half a second of one core to start).
+SECOND_MIN_QUARTERS = 2
+
+
+def _folder_bytes(folder: Path) -> int:
+    try:
+        paths = list(folder.iterdir()) if folder.is_dir() else []
+        return sum(p.stat().st_size for p in paths if p.is_file() and not p.is_symlink())
+    except OSError:
+        return 0
+
+
+def _shares(
+    plan: list[list[Planned]], options: BuildOptions, work: QuarterWork
+) -> tuple[list[list[Planned]], list[list[Planned]]]:
+    """The batches this process reads, and those a second process reads meanwhile: the oldest
+    quarters to be read (none from the read cache, none computed in detail), up to about
+    SECOND_SHARE of the bytes to be read. None on a machine with one core."""
+    if (os.cpu_count() or 1) < 2:
+        return plan, []
+    to_read = [p for batch in plan for p in batch if not p.cached]
+    sizes = {p.quarter: _folder_bytes(options.returns_dir / str(p.quarter)) for p in to_read}
+    budget = sum(sizes.values()) * SECOND_SHARE
+    theirs: list[Planned] = []
+    for planned in to_read:  # oldest first
+        if planned.quarter >= min(work.detailed) or sizes[planned.quarter] > budget:
+            break
+        theirs.append(planned)
+        budget -= sizes[planned.quarter]
+    if len(theirs) < SECOND_MIN_QUARTERS:
+        return plan, []
+    taken = {p.quarter for p in theirs}
+    own = [kept for batch in plan if (kept := [p for p in batch if p.quarter not in taken])]
+    batches: list[list[Planned]] = []
+    batch_bytes = 0
+    for planned in theirs:
+        size = sizes[planned.quarter]
+        if batches and batch_bytes + size <= BATCH_BYTES:
+            batches[-1].append(planned)
+            batch_bytes += size
+        else:
+            batches.append([planned])
+            batch_bytes = size
+    return own, batches
+
+
+def _start_reader(
+    work: QuarterWork, batches: list[list[Planned]], window: set[Quarter]
+) -> Reader | None:
+    if not batches:
+        return None
+    from tees_dataset.reader import Reader
+
+    reader = Reader()
+    reader.submit(work, batches, window)
+    return reader
+
+
+def _log_reader(reader: Reader, batches: list[list[Planned]]) -> None:
+    quarters = [p.quarter for batch in batches for p in batch]
+    name = f"reading returns for {_span(quarters)} (in a second process)"
+    if reader.failure is None:
+        seconds = round(reader.seconds, 3)
+        log.info("%s: done in %.1f s", name, seconds,
+                 extra={"stage": name, "event": "end", "seconds": seconds, "quarter": str(quarters[-1])})  # fmt: skip
+    else:
+        log.warning("the second process reading %s failed (%s): they are read here instead",
+                    _span(quarters), reader.failure)  # fmt: skip
 
 
 def compute_figures(
     catalogue: Catalogue, loaded: LoadedCatalogue, options: BuildOptions
 ) -> Figures:
     """Read the quarter and its history (`history`: where the archive has them) and compute them
-    all; the quarter's figures gain their changes, intervals and signals."""
+    all; the quarter's figures gain their changes, intervals and signals. The oldest quarters
+    to be read may be read and computed in a second process meanwhile (`_shares`)."""
     import polars as pl
 
     from tees_dataset.catalogue.models import RatioMeasure
-    from tees_dataset.compute import (
-        Inputs,
-        QuarterData,
-        add_changes,
-        compute_quarter,
-        population_for,
-    )
+    from tees_dataset.compute import QuarterData, add_changes
     from tees_dataset.compute.signals import add_signals
-    from tees_dataset.figure_cache import FigureCache, figure_key
-    from tees_dataset.fingerprint import tool_key
-    from tees_dataset.returns import QuarterReturns, load_quarters
-    from tees_dataset.returns.cache import ReturnCache, quarter_key
+    from tees_dataset.returns.cache import ReturnCache
 
-    cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
-    population_table = pl.read_csv(reference_dir(loaded) / "population.csv")
-    detailed = {options.quarter.shift(-n) for n in (0, 1, 4)}
     # Returns a later quarter still needs (rolling 12-month figures); others are dropped as soon
     # as their quarter is computed, so memory holds one batch of quarters' rows at a time.
-    kept = {
+    kept = frozenset(
         ind.source for _, _, ind in catalogue.indicators()
         if isinstance(ind.measure, RatioMeasure) and ind.measure.rolling_quarters
-    }  # fmt: skip
-    datas: dict[Quarter, QuarterData] = {}
-    results = {}
-    files = []
-    current_returns = None
-    # Each quarter's figures are cached, keyed by the files they are computed from (see
-    # figure_cache.py): a rebuild recomputes only the quarters whose inputs changed.
-    figure_cache = FigureCache(options.out_dir / ".cache" / "figures") if options.cache else None
+    )  # fmt: skip
     span = max(
         (ind.measure.rolling_quarters or 1 for _, _, ind in catalogue.indicators()
          if isinstance(ind.measure, RatioMeasure)),
         default=1,
     )  # fmt: skip
-    folder_keys: dict[Quarter, str | None] = {}
-
-    def folder_key(q: Quarter) -> str | None:
-        if q not in folder_keys:
-            folder_keys[q] = quarter_key(options.returns_dir / str(q), loaded.sha256, tool_key())
-        return folder_keys[q]
-
+    # Each file's outcome, each earlier quarter's rows and each quarter's figures are cached,
+    # keyed by what they are made from: a rebuild reads and computes only what changed.
+    work = QuarterWork(
+        catalogue, loaded.sha256, options.returns_dir,
+        options.out_dir / ".cache" if options.cache else None,
+        pl.read_csv(reference_dir(loaded) / "population.csv"), kept,
+        frozenset(options.quarter.shift(-n) for n in (0, 1, 4)), span,
+    )  # fmt: skip
+    cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
+    own, theirs = _shares(_read_plan(options, cache, loaded.sha256), options, work)
+    # The quarters whose rows a quarter computed in detail needs for its rolling figures.
+    window = {d.shift(-n) for d in work.detailed for n in range(span)}
+    datas: dict[Quarter, QuarterData] = {}
+    results: dict[Quarter, Any] = {}
+    files: dict[Quarter, list[Any]] = {}
+    opened: dict[Quarter, int] = {}
     recomputed: list[Quarter] = []
-    for batch in _read_plan(options, cache, loaded.sha256):
-        # Oldest first: a quarter's rolling figures need only earlier ones.
-        quarters = [p.quarter for p in batch]
-        read: list[QuarterReturns] | None = None
-        if cache and batch[0].cached and batch[0].key:
-            hit = cache.load(batch[0].key, quarters[0], options.returns_dir / str(quarters[0]))
-            read = [hit] if hit else None
-        if read is None:
-            with stage(f"reading returns for {_span(quarters)}", quarter=str(quarters[-1])):
-                read = load_quarters(catalogue, quarters, options.returns_dir)
-            for planned, returns in zip(batch, read, strict=True):
-                if cache and planned.key:
-                    cache.save(planned.key, returns)
-        for q, returns in zip(quarters, read, strict=True):
-            files += returns.files
+    current_returns = None
+    reader = _start_reader(work, theirs, window)
+    pending = {p.quarter for batch in theirs for p in batch}
+
+    def take_theirs() -> None:
+        """What the second process did; what it could not do is done here."""
+        assert reader is not None
+        reader.wait()
+        done = reader.done
+        for q in sorted(pending & set(done)):
+            files[q] = done[q].returns.files
+            opened[q] = len(done[q].returns.opened)
+            results[q] = done[q].figures
+            if done[q].recomputed:
+                recomputed.append(q)
+            if q in window:
+                status = done[q].returns.status
+                datas[q] = QuarterData(done[q].returns.frames, {k: v == "received" for k, v in status.items()})  # fmt: skip
+        if pending:
+            _log_reader(reader, theirs)
+        left = [p for batch in theirs for p in batch if p.quarter not in done]
+        pending.clear()
+        for batch in [[p] for p in left]:
+            take(work.read(batch))
+
+    def take(read: list[Any]) -> None:
+        nonlocal current_returns
+        for returns in read:
+            q = returns.quarter
+            if pending and q in work.detailed and {q.shift(-n) for n in range(span)} & pending:
+                take_theirs()  # its rolling figures need the second process's quarters
+            files[q] = returns.files
+            opened[q] = len(returns.opened)
             if q == options.quarter:
                 current_returns = returns
-            datas[q] = QuarterData(
-                returns.frames, {k: v == "received" for k, v in returns.status.items()}
-            )
-            population = population_for(population_table, catalogue, q)
-            # Earlier quarters feed the trend (headlines) and the changes (every row).
-            detail = q in detailed
-            # Its own returns, and for its rolling figures those of the quarters they span.
-            spanned = [q.shift(-n) for n in range(span if detail else 1)]
-            key = figure_key(
-                q, [folder_key(s) if s in datas else None for s in spanned], population,
-                detail=detail,
-            ) if figure_cache else None  # fmt: skip
-            cached = figure_cache.load(key) if figure_cache and key else None
-            if cached is not None:
-                results[q] = cached
-            else:
-                with stage(f"computing {q}", quarter=str(q)):
-                    inputs = Inputs(
-                        q, datas[q], history=datas, population=population, detail=detail
-                    )
-                    results[q] = compute_quarter(catalogue, inputs)
+            accepted = {k: v == "received" for k, v in returns.status.items()}
+            datas[q] = QuarterData(returns.frames, accepted)
+            results[q], computed = work.figures(q, datas)
+            if computed:
                 recomputed.append(q)
-                if figure_cache and key:
-                    figure_cache.save(key, results[q])
-            datas[q] = QuarterData(
-                {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
-            )
-        del read, returns
-    del datas  # the rows are done with: only figures, issues and who sent what go further
+            datas[q] = QuarterData({k: v for k, v in returns.frames.items() if k in kept}, accepted)
+
+    try:
+        for batch in own:  # oldest first: a quarter's rolling figures need only earlier ones
+            take(work.read(batch))
+        if pending:
+            take_theirs()
+    finally:
+        if reader is not None:
+            reader.close()
+        work.close()  # the cache entries being written in the background
+    recomputed.sort()
+    datas.clear()  # the rows are done with: only figures, issues and who sent what go further
     if options.publish:
         from tees_dataset.compute.suppress import suppress_quarters
 
@@ -247,9 +316,11 @@ def compute_figures(
     current = add_changes(results[options.quarter], previous, last_year)
     # Intervals, the change calls and each figure's signal (SPC over 12 quarters or more).
     current = add_signals(catalogue, current, previous, last_year, trend)
+    every_file = [f for q in sorted(files) for f in files[q]]
     return Figures(
-        replace(current_returns, frames={}), current, trend, files, sorted(results), recomputed
-    )
+        replace(current_returns, frames={}), current, trend, every_file, sorted(results),
+        recomputed, sum(opened.values()),
+    )  # fmt: skip
 
 
 def write_results_csv(results: Any, path: Path) -> None:

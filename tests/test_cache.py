@@ -1,7 +1,8 @@
-"""The caches a rebuild pays only for what changed with: each quarter's computed figures
-(figure_cache.py) and the rendered packs (render/pack_cache.py), beside the read cache.
+"""The caches a rebuild pays only for what changed with: each file's outcome (returns/
+file_cache.py), each quarter's computed figures (figure_cache.py) and the rendered packs
+(render/pack_cache.py), beside the read cache of earlier quarters.
 
-What is read, computed and rendered is counted (the returns read, compute_quarter's calls, the
+What is read, computed and rendered is counted (the files opened, compute_quarter's calls, the
 packs rendered), never timed. Packs are "rendered" by a stand-in that writes the pack's name: the
 cache is what is under test, not WeasyPrint."""
 
@@ -26,12 +27,14 @@ KEPT = [Q.shift(-n) for n in range(5, -1, -1)]  # six quarters: enough for every
 
 class Counts:
     def __init__(self) -> None:
-        self.read: list[str] = []
+        self.read: list[str] = []  # the quarters load_quarters was asked for
+        self.opened: list[str] = []  # the files it opened and validated
         self.computed: list[str] = []
         self.rendered: list[str] = []
 
     def clear(self) -> None:
         self.read.clear()
+        self.opened.clear()
         self.computed.clear()
         self.rendered.clear()
 
@@ -41,13 +44,19 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
     import tees_dataset.compute as compute
     import tees_dataset.render.pdf as pdf
     import tees_dataset.returns as returns
+    import tees_dataset.returns.load as load_module
 
     seen = Counts()
     load, compute_quarter = returns.load_quarters, compute.compute_quarter
+    open_file = load_module.open_file
 
-    def load_quarters(catalogue: Any, quarters: list[Quarter], folder: Path) -> Any:
+    def load_quarters(catalogue: Any, quarters: list[Quarter], folder: Path, *cache: Any) -> Any:
         seen.read += [str(q) for q in quarters]
-        return load(catalogue, quarters, folder)
+        return load(catalogue, quarters, folder, *cache)
+
+    def opened(path: Path, *args: Any) -> Any:
+        seen.opened.append(f"{path.parent.name}/{path.name}")
+        return open_file(path, *args)
 
     def computed(catalogue: Any, inputs: Any) -> Any:
         seen.computed.append(str(inputs.quarter))
@@ -58,6 +67,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
         pdf_path.write_text(f"the {context.partnership_id} pack")
 
     monkeypatch.setattr(returns, "load_quarters", load_quarters)
+    monkeypatch.setattr(load_module, "open_file", opened)
     monkeypatch.setattr(compute, "compute_quarter", computed)
     monkeypatch.setattr(pdf, "render_pack", render_pack)
     monkeypatch.setattr(build, "_start_render_pool", lambda packs: None)
@@ -90,6 +100,15 @@ def run(
     return build.run_build(loaded, build.BuildOptions(Q, returns_dir, out, **options))
 
 
+def feedback(out: Path) -> dict[str, list[Any]]:
+    """Every agency's feedback workbook, as the rows of its sheets."""
+    found = {}
+    for path in sorted((out / str(Q) / "feedback").glob("*.xlsx")):
+        workbook = openpyxl.load_workbook(path)
+        found[path.name] = [list(ws.iter_rows(values_only=True)) for ws in workbook.worksheets]
+    return found
+
+
 def correct(path: Path) -> None:
     """An agency corrects its return: a referral's date moves by a day (within the quarter)."""
     workbook = openpyxl.load_workbook(path)
@@ -107,14 +126,26 @@ def test_a_corrected_return_invalidates_exactly_what_it_feeds(
     out = tmp_path / "out"
     first = run(loaded, returns_dir, out)
     assert sorted(counts.computed) == [str(q) for q in KEPT]
-    assert first.reused == {"quarters": 6, "recomputed": 6, "packs": 2, "rendered": 2}
+    assert first.reused == {
+        "files": 90,
+        "read": 90,
+        "quarters": 6,
+        "recomputed": 6,
+        "packs": 2,
+        "rendered": 2,
+    }
 
-    # The latest quarter: only its returns are read again, and only its figures computed.
+    assert len(counts.opened) == 6 * 15  # every file of the six quarters, once
+
+    # The latest quarter: only the corrected return is opened again, and only its quarter's
+    # figures are computed; the other 14 files' outcomes come from the cache.
     counts.clear()
     correct(returns_dir / str(Q) / f"hartlepool_lado-{Q}.xlsx")
     again = run(loaded, returns_dir, out)
+    assert counts.opened == [f"{Q}/hartlepool_lado-{Q}.xlsx"]
     assert counts.read == [str(Q)] and counts.computed == [str(Q)]
     assert again.reused["recomputed"] == 1 and again.reused["quarters"] == 6
+    assert again.reused["read"] == 1 and again.reused["files"] == 90
     assert not again.unchanged
 
     # An earlier quarter: its own figures, and those whose rolling 12 months reach back to it
@@ -124,13 +155,19 @@ def test_a_corrected_return_invalidates_exactly_what_it_feeds(
     earlier = Q.shift(-2)
     correct(returns_dir / str(earlier) / f"hartlepool_lado-{earlier}.xlsx")
     run(loaded, returns_dir, out)
-    assert sorted(counts.read) == [str(earlier), str(Q)]  # the quarter built is always read
+    assert counts.opened == [f"{earlier}/hartlepool_lado-{earlier}.xlsx"]
     assert sorted(counts.computed) == [str(earlier), str(Q.shift(-1)), str(Q)]
 
-    # Whatever came from the caches, the figures are those of a build without them.
+    # Whatever came from the caches, the figures and every agency's feedback are those of a
+    # build without them.
     cached = (out / str(Q) / "results.csv").read_text()
     run(loaded, returns_dir, tmp_path / "fresh", cache=False)
     assert (tmp_path / "fresh" / str(Q) / "results.csv").read_text() == cached
+    assert feedback(tmp_path / "fresh") == feedback(out)
+    validation = [
+        (out / str(Q) / "validation.json").read_text() for out in (out, tmp_path / "fresh")
+    ]
+    assert validation[0] == validation[1]
 
 
 def test_packs_whose_content_is_unchanged_are_linked_not_rendered(
@@ -146,7 +183,14 @@ def test_packs_whose_content_is_unchanged_are_linked_not_rendered(
     monkeypatch.setattr(build, "build_key", lambda loaded, options: "another build")
     again = run(loaded, returns_dir, out)
     assert counts.rendered == [] and counts.computed == []
-    assert again.reused == {"quarters": 6, "recomputed": 0, "packs": 2, "rendered": 0}
+    assert again.reused == {
+        "files": 90,
+        "read": 0,
+        "quarters": 6,
+        "recomputed": 0,
+        "packs": 2,
+        "rendered": 0,
+    }
     assert pdf.read_text() == before
 
 
@@ -158,12 +202,14 @@ def test_a_change_of_catalogue_or_code_invalidates_everything(
     counts.clear()
     changed = catalogue_copy(tmp_path, comment="\n# a comment: a catalogue with another digest\n")
     run(changed, returns_dir, out)
+    assert len(counts.opened) == 6 * 15
     assert sorted(counts.computed) == [str(q) for q in KEPT]
     assert sorted(counts.rendered) == ["HSSCP", "STSCP"]
 
     counts.clear()
     monkeypatch.setattr(fingerprint, "code_sha256", lambda: "another version of the code")
     run(changed, returns_dir, out)
+    assert len(counts.opened) == 6 * 15
     assert sorted(counts.computed) == [str(q) for q in KEPT]
     assert sorted(counts.rendered) == ["HSSCP", "STSCP"]
 
@@ -209,3 +255,61 @@ def test_a_corrupt_cache_entry_is_ignored_and_rebuilt(
     monkeypatch.setattr(build, "build_key", lambda loaded, options: "yet another build")
     run(loaded, returns_dir, out)
     assert counts.computed == [] and counts.rendered == []
+
+
+def test_a_file_whose_issues_quote_a_child_reference_is_never_cached(
+    tmp_path: Path, returns_dir: Path, counts: Counts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its feedback names the record (the row's child reference): it is read afresh each time,
+    and the cache holds no child reference at all."""
+    loaded = catalogue_copy(tmp_path)
+    out = tmp_path / "out"
+    path = returns_dir / str(Q) / f"hartlepool_csc-{Q}.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Referrals"]
+    sheet["C2"].value = "the day after"  # not a date: an error at the cell, naming the record
+    child = sheet["B2"].value
+    assert isinstance(child, str) and child.startswith("SYN-HAR-")
+    workbook.save(path)
+    run(loaded, returns_dir, out)
+    counts.clear()
+    monkeypatch.setattr(build, "build_key", lambda loaded, options: "another build")
+    run(loaded, returns_dir, out)
+    assert counts.opened == [f"{Q}/hartlepool_csc-{Q}.xlsx"]
+    feedback_rows = feedback(out)[f"hartlepool_csc-{Q}-feedback.xlsx"]
+    assert any(child in row for rows in feedback_rows for row in rows)  # the agency sees it
+    cached = [p for p in (out / ".cache").rglob("*") if p.is_file()]
+    assert cached and not any(child.encode() in p.read_bytes() for p in cached)
+
+
+def test_a_corrupt_file_entry_is_ignored_and_the_file_read_again(
+    tmp_path: Path,
+    returns_dir: Path,
+    counts: Counts,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loaded = catalogue_copy(tmp_path)
+    out = tmp_path / "out"
+    run(loaded, returns_dir, out, cache=True)
+    good = (out / str(Q) / "results.csv").read_text()
+    entries = sorted((out / ".cache" / "files").glob("*/entry.json"))
+    assert len(entries) == 6 * 15
+    # The quarter built: earlier quarters come whole from the read cache of quarters.
+    latest = [e for e in entries if f"-{Q}" in e.read_text()]
+    with_rows = [e for e in latest if any(e.parent.glob("*.parquet"))]
+    assert len(latest) == 15 and len(with_rows) > 3
+    with_rows[0].write_text("{")  # unreadable
+    rows = next(with_rows[1].parent.glob("*.parquet"))
+    data = rows.read_bytes()  # readable rows, but not those that were kept
+    rows.write_bytes(data[:-20] + bytes([data[-20] ^ 1]) + data[-19:])
+    with_rows[2].write_text(with_rows[3].read_text())  # another file's entry in its place
+
+    counts.clear()
+    monkeypatch.setattr(build, "build_key", lambda loaded, options: "another build")
+    # (the figures are cached too: their keys are the files' digests, which have not changed)
+    again = run(loaded, returns_dir, out)
+    assert len(counts.opened) == 3
+    assert "a cached return's outcome was ignored" in caplog.text
+    assert (out / str(Q) / "results.csv").read_text() == good
+    assert again.reused["recomputed"] == 0

@@ -31,12 +31,26 @@ def pack_key(context: Any, *, html: bool, salt: str = "") -> str:
     `salt` (the catalogue's digest: a new catalogue renders every pack afresh)."""
     from tees_dataset.fingerprint import code_sha256
 
-    shown = context
-    if hasattr(context, "produced"):  # a PackContext: its time of production is left out
-        shown = dataclasses.replace(context, produced="")
     digest = hashlib.sha256(f"{code_sha256()}|{salt}|html={html}|".encode())
-    digest.update(pickle.dumps(shown, protocol=pickle.HIGHEST_PROTOCOL))
+    digest.update(_content(context))
     return digest.hexdigest()
+
+
+def _content(context: Any) -> bytes:
+    """The context as canonical JSON: equal contents give equal bytes however their objects
+    came to be (a pickle also records which of them are one object, which a context read
+    partly from the cache need not share). A pickle only for what JSON cannot hold."""
+    if dataclasses.is_dataclass(context) and not isinstance(context, type):
+        if hasattr(context, "produced"):  # a PackContext: its time of production is left out
+            context = dataclasses.replace(context, produced="")
+        try:
+            text = json.dumps(dataclasses.asdict(context), sort_keys=True, default=repr)
+        except (TypeError, ValueError):
+            pass
+        else:
+            if " at 0x" not in text:  # a repr that names where an object is: not content
+                return text.encode()
+    return pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _place(source: Path, target: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from tees_dataset.errors import BuildError
 from tees_dataset.render.pack_cache import PackCache, pack_key
-from tees_dataset.render.server import receive, send
+from tees_dataset.render.server import receive, send, stop
 
 
 class RenderPool:
@@ -58,23 +58,8 @@ class RenderPool:
     def close(self) -> None:
         """End the server and everything it forked; idempotent, and quick."""
         process, self.process = self.process, None
-        if process is None:
-            return
-        with contextlib.suppress(OSError):
-            if process.stdin:
-                process.stdin.close()
-        try:
-            process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            process.terminate()  # its handler ends the packs it forked, then itself
-            try:
-                process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        with contextlib.suppress(OSError):
-            if process.stdout:
-                process.stdout.close()
+        if process is not None:
+            stop(process)  # SIGTERM's handler ends the packs it forked, then itself
 
     def abort(self) -> None:
         """End the server at once (the build failed or was interrupted)."""

@@ -17,6 +17,7 @@ import os
 import pickle
 import signal
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -46,6 +47,30 @@ def receive(stream: IO[bytes]) -> Any:
     if len(data) < size:
         return None
     return pickle.loads(data)
+
+
+def stop(process: subprocess.Popen[bytes], *, at_once: bool = False) -> None:
+    """End a child process that talks over pipes: close its input (its sign to finish), give
+    it two seconds (none `at_once`), then SIGTERM, then SIGKILL; close its output."""
+    with contextlib.suppress(OSError):
+        if process.stdin:
+            process.stdin.close()
+    endings = [process.terminate, process.kill]
+    if not at_once:
+        endings.insert(0, lambda: None)  # it ends itself when its input closes
+    for ending in endings:
+        if process.poll() is None:
+            ending()
+        try:
+            process.wait(timeout=2)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    else:
+        process.wait()
+    with contextlib.suppress(OSError):
+        if process.stdout:
+            process.stdout.close()
 
 
 def _end(code: int) -> None:

@@ -13,6 +13,7 @@ from tees_dataset.catalogue.models import Agency, Catalogue
 from tees_dataset.digest import sha256_of
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Location
+from tees_dataset.returns.file_cache import FileOutcome
 from tees_dataset.returns.read import ReturnFileError, Workbook
 from tees_dataset.returns.received import RECEIVED_LOG, _modified
 from tees_dataset.returns.results import FileResult
@@ -150,8 +151,22 @@ class Candidate(NamedTuple):
     """A file identified as an agency's return, and the agency its file name names (if any)."""
 
     result: FileResult
-    workbook: Workbook
+    workbook: Workbook | None  # None: what reading it gives comes from the cache
     named: Agency | None
+
+
+def reopen(
+    outcome: FileOutcome, path: Path, catalogue: Catalogue, received_log: dict[str, dt.date]
+) -> tuple[FileResult, Candidate | None]:
+    """What `open_file` gives, from what it gave before (see file_cache.py), without opening the
+    file: only the date it was received is worked out afresh."""
+    received = None
+    if outcome.candidate and outcome.agency_id:
+        received = received_log.get(outcome.agency_id) or _modified(path)
+    result = outcome.file_result(path, received)
+    if not outcome.candidate:
+        return result, None
+    return result, Candidate(result, None, _named_by_file(path.name, catalogue))
 
 
 def open_file(
@@ -194,3 +209,45 @@ def open_file(
         )
         return result, None
     return result, Candidate(result, workbook, _named_by_file(path.name, catalogue))
+
+
+def choose(agency: Agency, quarter: Quarter, candidates: list[Candidate]) -> Candidate | None:
+    """The agency's one return among the files identified as its, flagging the others.
+
+    A file whose name names another agency than its metadata does is not the agency's genuine
+    return: if exactly one file is (its name agrees, or names no agency), it is used and the
+    others are flagged; otherwise they are all held back, as duplicates."""
+    genuine = [c for c in candidates if c.named is None or c.named.id == agency.id]
+    if len(genuine) == 1 or len(candidates) == 1:
+        chosen = genuine[0] if genuine else None
+        for other in candidates:
+            if other is chosen:
+                continue
+            assert other.named is not None
+            used = (
+                f"; {chosen.result.path.name} is used as {agency.name}'s return, not this file"
+                if chosen else "; it was not used"
+            )  # fmt: skip
+            other.result.issues.append(
+                codes.F_NAME_MISMATCH.issue(
+                    f"the file name says this is {other.named.name}'s return but the workbook's "
+                    f"metadata says it is {agency.name}'s{used}",
+                    Location(other.result.path.name),
+                    f"Make each agency's return from its own template and name it "
+                    f"<agency id>-{quarter}.xlsx (e.g. {other.named.id}-{quarter}.xlsx); "
+                    "remove this file if it is a copy.",
+                    agency=agency.id,
+                )
+            )
+            other.result.received = other.result.comment = None  # not what the agency sent
+        return chosen
+    names = ", ".join(c.result.path.name for c in candidates)
+    for candidate in candidates:
+        candidate.result.issues.append(
+            codes.F_DUPLICATE.issue(
+                f"{agency.name} sent {len(candidates)} returns for {quarter}: {names}",
+                Location(candidate.result.path.name),
+                agency=agency.id,
+            )
+        )
+    return None

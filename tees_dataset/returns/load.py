@@ -1,5 +1,6 @@
 """Loading quarters: each agency's one return chosen among its files, its sheets read and validated
-(all agencies' sheets of a return at once), and the accepted rows kept."""
+(all agencies' sheets of a return at once), and the accepted rows kept. A file read before, the
+same bytes under the same name, is not opened again: its outcome comes from `file_cache`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import traceback
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path
 from typing import NamedTuple
@@ -19,7 +20,15 @@ from tees_dataset import codes
 from tees_dataset.catalogue.models import PARTNERSHIP, Agency, Catalogue, ReturnSpec
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Location
-from tees_dataset.returns.discover import Candidate, discover, folder_outside, open_file
+from tees_dataset.returns.discover import (
+    Candidate,
+    choose,
+    discover,
+    folder_outside,
+    open_file,
+    reopen,
+)
+from tees_dataset.returns.file_cache import FileCache, FileOutcome, SheetOutcome
 from tees_dataset.returns.read import RawSheet, ReturnFileError, Workbook, blank_cell_causes
 from tees_dataset.returns.received import RECEIVED_LOG, read_received_log
 from tees_dataset.returns.results import AGENCY, SECTOR, FileResult, QuarterReturns, Status
@@ -39,13 +48,20 @@ class _Submission:
     quarter: int  # index into the quarters being read
     agency: Agency
     result: FileResult
-    workbook: Workbook
+    workbook: Workbook | None  # None: its outcome comes from the cache
+    cached: FileOutcome | None = None
+    # Each of its sheets' outcome, as settled (what the cache keeps of a file read afresh).
+    sheets: dict[str, SheetOutcome] = field(default_factory=dict)
+    # Its place among the quarter's submissions: the order its rows take.
+    position: int = 0
+    opened: int = 0  # how many of its issues were found opening it
 
 
 def _open_quarter(
-    catalogue: Catalogue, quarter: Quarter, index: int, returns_dir: Path
+    catalogue: Catalogue, quarter: Quarter, index: int, returns_dir: Path, cache: FileCache | None
 ) -> tuple[QuarterReturns, list[_Submission]]:
-    """Find, check and identify the quarter's files; nothing is validated yet."""
+    """Find, check and identify the quarter's files; nothing is validated yet. A file whose
+    outcome is in `cache` is not opened."""
     folder = returns_dir / str(quarter)
     status: dict[tuple[str, str], Status] = {
         (agency_id, spec.id): "missing"
@@ -67,65 +83,36 @@ def _open_quarter(
     if folder_issues:
         files.append(FileResult(folder, "", issues=folder_issues))
     by_agency: dict[str, list[Candidate]] = defaultdict(list)
+    reused: dict[int, FileOutcome] = {}  # by id() of the FileResult made from it
+    opened: list[str] = []  # the files opened (the others' outcomes are from the cache)
     for path in paths:
-        result, candidate = open_file(path, catalogue, quarter, received_log)
+        outcome = cache.lookup(quarter, path) if cache is not None else None
+        if outcome is not None:
+            result, candidate = reopen(outcome, path, catalogue, received_log)
+            reused[id(result)] = outcome
+        else:
+            result, candidate = open_file(path, catalogue, quarter, received_log)
+            opened.append(path.name)
+            if candidate is None and cache is not None and result.sha256:
+                cache.save(quarter, FileOutcome.unopened(result))
         files.append(result)
         if candidate is not None and result.agency_id:
             by_agency[result.agency_id].append(candidate)
 
-    submissions = []
+    submissions: list[_Submission] = []
     for agency_id, candidates in by_agency.items():
         agency = catalogue.agency(agency_id)
         assert agency is not None
-        chosen = _choose(agency, quarter, candidates)
+        chosen = choose(agency, quarter, candidates)
         if chosen is not None:
-            submissions.append(_Submission(index, agency, chosen.result, chosen.workbook))
+            submissions.append(_Submission(
+                index, agency, chosen.result, chosen.workbook, reused.get(id(chosen.result)),
+                position=len(submissions), opened=len(chosen.result.issues),
+            ))  # fmt: skip
             continue
         for spec in catalogue.returns_of(agency_id):
             status[(agency_id, spec.id)] = "rejected"
-    return QuarterReturns(quarter, folder, files, {}, status), submissions
-
-
-def _choose(agency: Agency, quarter: Quarter, candidates: list[Candidate]) -> Candidate | None:
-    """The agency's one return among the files identified as its, flagging the others.
-
-    A file whose name names another agency than its metadata does is not the agency's genuine
-    return: if exactly one file is (its name agrees, or names no agency), it is used and the
-    others are flagged; otherwise they are all held back, as duplicates."""
-    genuine = [c for c in candidates if c.named is None or c.named.id == agency.id]
-    if len(genuine) == 1 or len(candidates) == 1:
-        chosen = genuine[0] if genuine else None
-        for other in candidates:
-            if other is chosen:
-                continue
-            assert other.named is not None
-            used = (
-                f"; {chosen.result.path.name} is used as {agency.name}'s return, not this file"
-                if chosen else "; it was not used"
-            )  # fmt: skip
-            other.result.issues.append(
-                codes.F_NAME_MISMATCH.issue(
-                    f"the file name says this is {other.named.name}'s return but the workbook's "
-                    f"metadata says it is {agency.name}'s{used}",
-                    Location(other.result.path.name),
-                    f"Make each agency's return from its own template and name it "
-                    f"<agency id>-{quarter}.xlsx (e.g. {other.named.id}-{quarter}.xlsx); "
-                    "remove this file if it is a copy.",
-                    agency=agency.id,
-                )
-            )
-            other.result.received = other.result.comment = None  # not what the agency sent
-        return chosen
-    names = ", ".join(c.result.path.name for c in candidates)
-    for candidate in candidates:
-        candidate.result.issues.append(
-            codes.F_DUPLICATE.issue(
-                f"{agency.name} sent {len(candidates)} returns for {quarter}: {names}",
-                Location(candidate.result.path.name),
-                agency=agency.id,
-            )
-        )
-    return None
+    return QuarterReturns(quarter, folder, files, {}, status, opened), submissions
 
 
 def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> QuarterReturns:
@@ -134,20 +121,31 @@ def load_quarter(catalogue: Catalogue, quarter: Quarter, returns_dir: Path) -> Q
 
 
 def load_quarters(
-    catalogue: Catalogue, quarters: Sequence[Quarter], returns_dir: Path
+    catalogue: Catalogue,
+    quarters: Sequence[Quarter],
+    returns_dir: Path,
+    cache: FileCache | None = None,
 ) -> list[QuarterReturns]:
     """Read and validate the returns of several quarters together: each return's sheets, from
-    every agency and quarter, are validated in one pass. One bad file never stops the others."""
-    opened = [_open_quarter(catalogue, q, n, returns_dir) for n, q in enumerate(quarters)]
+    every agency and quarter, are validated in one pass. One bad file never stops the others.
+    With `cache`, a file read before (the same bytes and name, for the same quarter, catalogue
+    and code) is not opened: what it gave then is used; each file read now is kept there."""
+    opened = [_open_quarter(catalogue, q, n, returns_dir, cache) for n, q in enumerate(quarters)]
     quarter_returns = [returns for returns, _ in opened]
 
-    def gather(spec: ReturnSpec) -> tuple[list[SheetInput], list[_Submission], list[_Unread]]:
+    def gather(
+        spec: ReturnSpec,
+    ) -> tuple[list[SheetInput], list[_Submission], list[_Unread], list[_Submission]]:
         sheets: list[SheetInput] = []
         owners: list[_Submission] = []
         unread: list[_Unread] = []
+        reused: list[_Submission] = []
         for returns, submissions in opened:
             for sub in submissions:
                 if sub.agency.id not in spec.submitted_by:
+                    continue
+                if sub.cached is not None:
+                    reused.append(sub)
                     continue
                 raw = _raw_sheet(sub, spec)
                 if isinstance(raw, Issue):
@@ -155,54 +153,111 @@ def load_quarters(
                     continue
                 sheets.append(SheetInput(raw, sub.agency, returns.quarter, sub.result.path.name))
                 owners.append(sub)
-        return sheets, owners, unread
+        return sheets, owners, unread, reused
 
     def settle(
         spec: ReturnSpec,
         owners: list[_Submission],
         unread: list[_Unread],
+        reused: list[_Submission],
         validating: Future[BatchResult] | None,
     ) -> None:
         for sub, issue in unread:
             sub.result.issues.append(issue)
             quarter_returns[sub.quarter].status[(sub.agency.id, spec.id)] = "rejected"
+            sub.sheets[spec.id] = SheetOutcome("rejected", [issue])
+        for sub in reused:
+            assert sub.cached is not None
+            outcome = sub.cached.sheets.get(spec.id) or SheetOutcome("missing", [])
+            sub.result.issues.extend(outcome.issues)
+            quarter_returns[sub.quarter].status[(sub.agency.id, spec.id)] = outcome.status
         if validating is None:
+            _settle_rows(quarter_returns, spec, None, owners, reused, cache is not None)
             return
         checked = validating.result()
         accepted: list[int] = []
         for index, sub in enumerate(owners):
-            sub.result.issues.extend(
-                _explain_blanks(sub.workbook.path, spec.sheet, checked.issues[index])
-            )
+            assert sub.workbook is not None
+            issues = _explain_blanks(sub.workbook.path, spec.sheet, checked.issues[index])
+            sub.result.issues.extend(issues)
             ok = not checked.rejected(index)
             status: Status = "received" if ok else "rejected"
             quarter_returns[sub.quarter].status[(sub.agency.id, spec.id)] = status
+            sub.sheets[spec.id] = SheetOutcome(status, issues)
             if ok:
                 accepted.append(index)
-        if accepted:
-            rows = _accepted_rows(catalogue, spec, checked.frame, owners, accepted)
-            for n in {owners[i].quarter for i in accepted}:
-                quarter_returns[n].frames[spec.id] = rows.filter(pl.col(_QUARTER) == n).drop(
-                    _QUARTER
-                )
+        rows = (
+            _accepted_rows(catalogue, spec, checked.frame, owners, accepted) if accepted else None
+        )
+        _settle_rows(quarter_returns, spec, rows, owners, reused, cache is not None)
 
     # A return's sheets are read here while the one before is validated in a second thread
     # (polars and fastexcel let go of the GIL as they work); the findings are settled in the
     # catalogue's order, so the output is the same as one return after the other.
-    pending: deque[
-        tuple[ReturnSpec, list[_Submission], list[_Unread], Future[BatchResult] | None]
-    ] = deque()
+    pending: deque[tuple[ReturnSpec, _Subs, list[_Unread], _Subs, Future[BatchResult] | None]]
+    pending = deque()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate") as pool:
         for spec in catalogue.returns:
-            sheets, owners, unread = gather(spec)
+            sheets, owners, unread, reused = gather(spec)
             validating = pool.submit(_validate, spec, catalogue, sheets) if sheets else None
             del sheets
-            pending.append((spec, owners, unread, validating))
+            pending.append((spec, owners, unread, reused, validating))
             while len(pending) > 2:
                 settle(*pending.popleft())
         while pending:
             settle(*pending.popleft())
+    if cache is not None:
+        for n, (_, submissions) in enumerate(opened):
+            for sub in submissions:
+                if sub.cached is None:
+                    cache.save(quarters[n], _outcome(sub))
     return quarter_returns
+
+
+def _outcome(sub: _Submission) -> FileOutcome:
+    """What reading a submission gave, as the cache keeps it."""
+    result = sub.result  # its first issues were found opening it, the rest in its sheets
+    return FileOutcome(result.path.name, result.sha256, result.agency_id, result.identified_by,
+                       result.synthetic, result.comment, result.issues[: sub.opened], True,
+                       dict(sub.sheets))  # fmt: skip
+
+
+def _settle_rows(
+    quarter_returns: list[QuarterReturns],
+    spec: ReturnSpec,
+    rows: pl.DataFrame | None,
+    owners: list[_Submission],
+    reused: list[_Submission],
+    keep: bool,
+) -> None:
+    """Each quarter's accepted rows for `spec`: the sheets validated now (`rows`) and those
+    whose outcome came from the cache, in the order of the quarter's submissions. With `keep`,
+    each sheet validated now also keeps its own rows, for the cache."""
+    if not reused and not keep:  # the rows as validated, a quarter at a time
+        if rows is not None:
+            for n in rows.get_column(_QUARTER).unique().to_list():
+                quarter_returns[n].frames[spec.id] = rows.filter(pl.col(_QUARTER) == n).drop(
+                    _QUARTER, SHEET
+                )
+        return
+    pieces: dict[int, list[tuple[int, pl.DataFrame]]] = defaultdict(list)
+    if rows is not None:
+        for (index,), part in rows.partition_by(SHEET, as_dict=True, maintain_order=True).items():
+            sub = owners[int(index)]
+            part = part.drop(SHEET, _QUARTER)
+            sub.sheets[spec.id].rows = part
+            pieces[sub.quarter].append((sub.position, part))
+    for sub in reused:
+        assert sub.cached is not None
+        outcome = sub.cached.sheets.get(spec.id)
+        if outcome is not None and outcome.rows is not None and outcome.status == "received":
+            pieces[sub.quarter].append((sub.position, outcome.rows))
+    for n, parts in pieces.items():
+        parts.sort(key=lambda p: p[0])
+        quarter_returns[n].frames[spec.id] = pl.concat([p for _, p in parts], how="vertical")
+
+
+_Subs = list[_Submission]
 
 
 class _Unread(NamedTuple):
@@ -281,6 +336,7 @@ def _accepted_rows(
         area.alias(AREA_COLUMN),
         *keep,
         per_sheet({i: owners[i].quarter for i in accepted}, pl.Int64()).alias(_QUARTER),
+        by_sheet,
     )
 
 
@@ -309,6 +365,7 @@ def _explain_blanks(path: Path, sheet: str, issues: list[Issue]) -> list[Issue]:
 def _raw_sheet(sub: _Submission, spec: ReturnSpec) -> RawSheet | Issue:
     """The return's sheet as text, or the issue saying why it is missing or unreadable."""
     workbook, agency = sub.workbook, sub.agency
+    assert workbook is not None  # (a submission from the cache is never read)
     name = workbook.path.name
     if spec.sheet not in workbook.sheet_names:
         # The workbook's own sheet names are never quoted in a message (any text can be one):

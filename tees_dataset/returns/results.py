@@ -41,6 +41,8 @@ class QuarterReturns:
     files: list[FileResult]
     frames: dict[str, pl.DataFrame]
     status: dict[tuple[str, str], Status]
+    # The files opened and validated this time (the others' outcomes came from a cache).
+    opened: list[str] = field(default_factory=list)
 
     @property
     def issues(self) -> list[Issue]:

@@ -1,0 +1,143 @@
+"""A second process that reads and computes the oldest quarters of a build while the build's own
+process reads the newest: reading is most of what a cold build does before its packs can render,
+and one process uses one core of the machine's two (`figures.compute_figures` decides the share).
+
+The process gets the work (the catalogue, the caches' places, the batches of quarters to read)
+on its standard input, and sends back each quarter as it is done: who sent what and the issues
+found, the quarter's figures, and the rows a later quarter's rolling figures need. It writes the
+caches itself. Its standard error goes nowhere; a failure comes back as the exception's type and
+where it was raised, never its message (which could hold a value from a return), and the build
+then reads those quarters itself. It ends when the build closes its input, when the build is
+gone (even killed with SIGKILL), or on SIGTERM or SIGINT.
+
+Run as `python -m tees_dataset.reader`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tees_dataset.quarter import Quarter
+from tees_dataset.quarter_work import Planned, QuarterWork
+from tees_dataset.render.server import receive, send, stop
+
+
+@dataclass
+class Done:
+    """One quarter as the second process read and computed it."""
+
+    returns: Any  # QuarterReturns: its frames only those a later quarter needs
+    figures: Any  # polars DataFrame
+    recomputed: bool
+
+
+class Reader:
+    """The build's side: start it, give it work, collect what it did."""
+
+    command = (sys.executable, "-m", "tees_dataset.reader")
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+            list(self.command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
+        self.done: dict[Quarter, Done] = {}
+        self.failure: str | None = None
+        self.seconds = 0.0
+        self._thread: threading.Thread | None = None
+
+    def submit(self, work: QuarterWork, batches: list[list[Planned]], window: set[Quarter]) -> None:
+        """Start on `batches` (oldest first); a quarter in `window` comes back with its rows."""
+        process = self.process
+        assert process is not None and process.stdin is not None
+        try:
+            send(process.stdin, (work, batches, window))
+        except (OSError, ValueError) as exc:
+            self.failure = exc.__class__.__name__
+            return
+        self._thread = threading.Thread(target=self._collect, name="reader", daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        process = self.process
+        assert process is not None and process.stdout is not None
+        try:
+            while (message := receive(process.stdout)) is not None:
+                if message[0] == "quarter":
+                    _, q, returns, figures, recomputed = message
+                    self.done[q] = Done(returns, figures, recomputed)
+                elif message[0] == "failed":
+                    self.failure = message[1]
+                    return
+                elif message[0] == "done":
+                    self.seconds = message[1]
+                    return
+            self.failure = "the second process ended before it was done"
+        except Exception as exc:  # a broken pipe, a message that cannot be read
+            self.failure = exc.__class__.__name__
+
+    def wait(self) -> None:
+        """Until the second process has sent everything it will (in short waits, so that a
+        signal is acted on at once)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(0.2)
+
+    def close(self) -> None:
+        """End the process; idempotent, and quick."""
+        process, self.process = self.process, None
+        if process is not None:
+            stop(process, at_once=True)
+
+
+def _serve(work: QuarterWork, batches: list[list[Planned]], window: set[Quarter]) -> None:
+    from tees_dataset.compute import QuarterData
+
+    started = time.perf_counter()
+    stdout = sys.stdout.buffer
+    try:
+        for batch in batches:
+            for returns in work.read(batch):
+                q = returns.quarter
+                accepted = {k: v == "received" for k, v in returns.status.items()}
+                figures, recomputed = work.figures(q, {q: QuarterData(returns.frames, accepted)})
+                frames = {k: v for k, v in returns.frames.items() if k in work.kept}
+                sent = replace(returns, frames=frames if q in window else {})
+                send(stdout, ("quarter", q, sent, figures, recomputed))
+        work.close()
+    except Exception as exc:
+        from tees_dataset.errors import describe
+
+        send(stdout, ("failed", describe(exc)))
+        return
+    send(stdout, ("done", time.perf_counter() - started))
+
+
+def main() -> None:
+    parent = os.getppid()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: os._exit(128 + signum))
+
+    def watch() -> None:  # the build has gone: so does this
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    job = receive(sys.stdin.buffer)
+    if job is not None:
+        _serve(*job)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
