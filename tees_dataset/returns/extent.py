@@ -4,6 +4,7 @@ a quick screen of the cell tags, and where that is not enough, a walk of the she
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Collection, Iterator
@@ -77,13 +78,7 @@ class Screen:
     of that may be filled (`check_limits`)."""
 
     def __init__(self) -> None:
-        rows, columns = _fast_bounds()
-        beyond = "".join(chr(65 + i) + chr(97 + i) for i in range(columns, 26))
-        later = _at_least(rows)
-        place = f"[{beyond}]|[A-Za-z](?:[A-Za-z]|0*{later})" if beyond else (
-            f"[A-Za-z](?:[A-Za-z]|0*{later})"
-        )  # fmt: skip
-        self._flag = re.compile(rf'c(?<=[<:]c)(?: r="(?:{place})|(?! r=")[\s/>])'.encode())
+        self._flag = _flag_pattern(*_fast_bounds())
         self._tail = b""
         self.flagged = False
         self.cells = 0  # cell tags, filled or not
@@ -121,6 +116,19 @@ class Screen:
         """An unflagged sheet's extent: its last row (as far as the cells in order say), at
         most as many columns as the screen lets through, and its cell tags."""
         return Extent(self.last_row, _fast_bounds()[1], self.cells)
+
+
+@functools.lru_cache(maxsize=8)
+def _flag_pattern(rows: int, columns: int) -> re.Pattern[bytes]:
+    """What `Screen` flags, for the bounds of `_fast_bounds()` (they follow the limits)."""
+    beyond = "".join(chr(65 + i) + chr(97 + i) for i in range(columns, 26))
+    # `_at_least(rows)` matches as many digits as `rows` has or more: looking ahead for them
+    # first changes nothing it matches, and turns a shorter row number away at once.
+    later = f"(?=[0-9]{{{len(str(rows))}}}){_at_least(rows)}"
+    place = f"[{beyond}]|[A-Za-z](?:[A-Za-z]|0*{later})" if beyond else (
+        f"[A-Za-z](?:[A-Za-z]|0*{later})"
+    )  # fmt: skip
+    return re.compile(rf'c(?<=[<:]c)(?: r="(?:{place})|(?! r=")[\s/>])'.encode())
 
 
 _LAST_PLACE = re.compile(rb"[A-Za-z]{1,3}0*([0-9]{1,9})\"")

@@ -12,6 +12,7 @@ message: an exception's text can quote a cell, so only its type is kept.
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from tees_dataset.returns.workbook import (
     MAX_COMMENT,
     META_SHEET,
     POLARS_ILLEGAL_XML,
+    holds_xml_illegal,
     normalise_header,
 )
 from tees_dataset.returns.zipped import PartReader, inflate
@@ -89,14 +91,20 @@ def clean_frame(frame: pl.DataFrame, letters: tuple[str, ...]) -> tuple[pl.DataF
     ), cells
 
 
+# Up to this many text cells, a frame's text is searched in Python; over it, polars joins it.
+_PYTHON_CELLS = 5_000
 # Over this, a frame's text is searched cell by cell (as when a character is found), not joined.
 _JOINED_BYTES = 64 * 1024 * 1024
 
 
 def _may_hold_illegal(frame: pl.DataFrame, text: list[str]) -> bool:
     """False when no text cell holds a character XML 1.0 cannot hold: one search of all the
-    cells' text joined end to end (the pattern is one character, so it is found in the joined
-    text exactly when it is in a cell), rather than one search per cell."""
+    cells' text joined end to end (in Python for a small frame, with polars for a larger one;
+    the pattern is one character, so it is found in the joined text exactly when it is in a
+    cell), rather than one search per cell."""
+    if frame.height * len(text) <= _PYTHON_CELLS:
+        cells = itertools.chain.from_iterable(frame.get_column(c).to_list() for c in text)
+        return holds_xml_illegal("".join(filter(None, cells)))
     if frame.estimated_size() > _JOINED_BYTES:
         return True
     joined = pl.concat_str([pl.col(c).str.join("") for c in text])

@@ -29,6 +29,11 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 POLARS_ILLEGAL_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
 
 
+def holds_xml_illegal(text: str) -> bool:
+    """Whether `text` holds a character XML 1.0 cannot hold."""
+    return _ILLEGAL_XML.search(text) is not None
+
+
 def xml_safe(text: str) -> str:
     """`text` without the characters XML 1.0 (and so every workbook) cannot hold."""
     return _ILLEGAL_XML.sub("", text)
