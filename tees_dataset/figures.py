@@ -130,6 +130,10 @@ SECOND_SHARE = 0.45
 # A second process is started when it would read at least this many quarters (it costs about
 # half a second of one core to start).
 SECOND_MIN_QUARTERS = 2
+# ... and when no quarter's files are larger than this: reading a quarter holds about 20 times
+# its files' bytes at its peak (440 MB for the 23 MB of a quarter at 100 times Tees volumes),
+# and two such at once, in two processes, would take a build past 1 GB.
+SECOND_MAX_QUARTER_BYTES = 12 * 1024 * 1024
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -144,16 +148,21 @@ def _shares(
     plan: list[list[Planned]], options: BuildOptions, work: QuarterWork
 ) -> tuple[list[list[Planned]], list[list[Planned]]]:
     """The batches this process reads, and those a second process reads meanwhile: the oldest
-    quarters to be read (none from the read cache, none computed in detail), up to about
-    SECOND_SHARE of the bytes to be read. None on a machine with one core."""
+    quarters to be read, up to about SECOND_SHARE of the bytes to be read, none from the read
+    cache and none whose rows the build needs (a quarter computed in detail needs the rows of
+    those its rolling figures span), so the build never waits for it before the end of its own
+    reading. None on a machine with one core."""
     if (os.cpu_count() or 1) < 2:
         return plan, []
     to_read = [p for batch in plan for p in batch if not p.cached]
     sizes = {p.quarter: _folder_bytes(options.returns_dir / str(p.quarter)) for p in to_read}
     budget = sum(sizes.values()) * SECOND_SHARE
+    if max(sizes.values(), default=0) > SECOND_MAX_QUARTER_BYTES:
+        return plan, []
+    needed = min(work.detailed).shift(-(work.span - 1))
     theirs: list[Planned] = []
     for planned in to_read:  # oldest first
-        if planned.quarter >= min(work.detailed) or sizes[planned.quarter] > budget:
+        if planned.quarter >= needed or sizes[planned.quarter] > budget:
             break
         theirs.append(planned)
         budget -= sizes[planned.quarter]
@@ -174,15 +183,13 @@ def _shares(
     return own, batches
 
 
-def _start_reader(
-    work: QuarterWork, batches: list[list[Planned]], window: set[Quarter]
-) -> Reader | None:
+def _start_reader(work: QuarterWork, batches: list[list[Planned]]) -> Reader | None:
     if not batches:
         return None
     from tees_dataset.reader import Reader
 
     reader = Reader()
-    reader.submit(work, batches, window)
+    reader.submit(work, batches)
     return reader
 
 
@@ -232,15 +239,13 @@ def compute_figures(
     )  # fmt: skip
     cache = ReturnCache(options.out_dir / ".cache" / "returns") if options.cache else None
     own, theirs = _shares(_read_plan(options, cache, loaded.sha256), options, work)
-    # The quarters whose rows a quarter computed in detail needs for its rolling figures.
-    window = {d.shift(-n) for d in work.detailed for n in range(span)}
     datas: dict[Quarter, QuarterData] = {}
     results: dict[Quarter, Any] = {}
     files: dict[Quarter, list[Any]] = {}
     opened: dict[Quarter, int] = {}
     recomputed: list[Quarter] = []
     current_returns = None
-    reader = _start_reader(work, theirs, window)
+    reader = _start_reader(work, theirs)
     pending = {p.quarter for batch in theirs for p in batch}
 
     def take_theirs() -> None:
@@ -249,16 +254,11 @@ def compute_figures(
         reader.wait()
         done = reader.done
         for q in sorted(pending & set(done)):
-            files[q] = done[q].returns.files
+            files[q], results[q] = done[q].returns.files, done[q].figures
             opened[q] = len(done[q].returns.opened)
-            results[q] = done[q].figures
             if done[q].recomputed:
                 recomputed.append(q)
-            if q in window:
-                status = done[q].returns.status
-                datas[q] = QuarterData(done[q].returns.frames, {k: v == "received" for k, v in status.items()})  # fmt: skip
-        if pending:
-            _log_reader(reader, theirs)
+        _log_reader(reader, theirs)
         left = [p for batch in theirs for p in batch if p.quarter not in done]
         pending.clear()
         for batch in [[p] for p in left]:
@@ -268,8 +268,6 @@ def compute_figures(
         nonlocal current_returns
         for returns in read:
             q = returns.quarter
-            if pending and q in work.detailed and {q.shift(-n) for n in range(span)} & pending:
-                take_theirs()  # its rolling figures need the second process's quarters
             files[q] = returns.files
             opened[q] = len(returns.opened)
             if q == options.quarter:

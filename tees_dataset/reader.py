@@ -4,7 +4,7 @@ and one process uses one core of the machine's two (`figures.compute_figures` de
 
 The process gets the work (the catalogue, the caches' places, the batches of quarters to read)
 on its standard input, and sends back each quarter as it is done: who sent what and the issues
-found, the quarter's figures, and the rows a later quarter's rolling figures need. It writes the
+found, and the quarter's figures (it reads no quarter whose rows the build needs). It writes the
 caches itself. Its standard error goes nowhere; a failure comes back as the exception's type and
 where it was raised, never its message (which could hold a value from a return), and the build
 then reads those quarters itself. It ends when the build closes its input, when the build is
@@ -55,12 +55,12 @@ class Reader:
         self.seconds = 0.0
         self._thread: threading.Thread | None = None
 
-    def submit(self, work: QuarterWork, batches: list[list[Planned]], window: set[Quarter]) -> None:
-        """Start on `batches` (oldest first); a quarter in `window` comes back with its rows."""
+    def submit(self, work: QuarterWork, batches: list[list[Planned]]) -> None:
+        """Start on `batches` (oldest first)."""
         process = self.process
         assert process is not None and process.stdin is not None
         try:
-            send(process.stdin, (work, batches, window))
+            send(process.stdin, (work, batches))
         except (OSError, ValueError) as exc:
             self.failure = exc.__class__.__name__
             return
@@ -98,7 +98,7 @@ class Reader:
             stop(process, at_once=True)
 
 
-def _serve(work: QuarterWork, batches: list[list[Planned]], window: set[Quarter]) -> None:
+def _serve(work: QuarterWork, batches: list[list[Planned]]) -> None:
     from tees_dataset.compute import QuarterData
 
     started = time.perf_counter()
@@ -109,8 +109,7 @@ def _serve(work: QuarterWork, batches: list[list[Planned]], window: set[Quarter]
                 q = returns.quarter
                 accepted = {k: v == "received" for k, v in returns.status.items()}
                 figures, recomputed = work.figures(q, {q: QuarterData(returns.frames, accepted)})
-                frames = {k: v for k, v in returns.frames.items() if k in work.kept}
-                sent = replace(returns, frames=frames if q in window else {})
+                sent = replace(returns, frames={})  # no later quarter needs its rows
                 send(stdout, ("quarter", q, sent, figures, recomputed))
         work.close()
     except Exception as exc:
