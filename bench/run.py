@@ -157,6 +157,17 @@ def bytecode_cache(enabled: bool) -> dict[str, Any]:
     return {"enabled": enabled, "prefix": str(PYCACHE) if enabled else None, "inherited": inherited}
 
 
+PRODUCED = re.compile(r"Produced</th><td>[^<]*</td>")
+
+
+def pack_contents(folder: Path) -> dict[str, str]:
+    """Each pack's HTML, the time it was produced left out."""
+    return {
+        path.stem: PRODUCED.sub("", path.read_text(encoding="utf-8"))
+        for path in sorted(folder.glob("*.html"))
+    }
+
+
 def build_command(returns_dir: Path, out_dir: Path, log_json: Path | None = None) -> list[str]:
     logging = ["--log-format", "json", "--log-file", str(log_json)] if log_json else []
     return [
@@ -344,11 +355,18 @@ def bench_scale(scale: float, quiet_wait: float) -> dict[str, Any]:
         "changed": changed[:10],
     }
     say(f"{CORRECTED_AGENCY} corrects its {QUARTER} return")
+    packs_before = pack_contents(out_dir / QUARTER)
     corrected = correct_return(returns_dir, CORRECTED_AGENCY, QUARTER)
     try:
         corrected |= build(len(runs) + 2, "re-run after the corrected return")
     finally:
         restore_return(returns_dir, CORRECTED_AGENCY, QUARTER)
+    packs_after = pack_contents(out_dir / QUARTER)
+    # A pack whose content the correction changed (its HTML, but for the time it was produced).
+    corrected["packs_changed"] = sorted(
+        name for name in packs_before.keys() | packs_after.keys()
+        if packs_before.get(name) != packs_after.get(name)
+    )  # fmt: skip
     say("stages in one process (no PDF)")
     staged = run_internal("stages", base / "stages")
     floored = merge_floor(floors)

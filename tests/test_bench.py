@@ -79,9 +79,42 @@ def _scale(
             "quarter": "2024Q3",
             "wall_s": 4.0,
             "quarters_read": ["2024Q3"],
-            "reused": {"recomputed": 1, "quarters": 12, "rendered": 2, "packs": 2},
+            "reused": {
+                "files": 180,
+                "read": 1,
+                "recomputed": 1,
+                "quarters": 12,
+                "rendered": 2,
+                "packs": 2,
+            },
+            "packs_changed": ["HSSCP-2024Q3", "STSCP-2024Q3"],
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("read", "recomputed", "changed", "met"),
+    [
+        (1, 1, ["HSSCP-2024Q3", "STSCP-2024Q3"], True),
+        (15, 1, ["HSSCP-2024Q3", "STSCP-2024Q3"], False),  # the whole quarter opened again
+        (1, 3, ["HSSCP-2024Q3", "STSCP-2024Q3"], False),  # later quarters recomputed too
+        (1, 1, ["STSCP-2024Q3"], False),  # a pack rendered whose content had not changed
+    ],
+)
+def test_a_corrected_return_is_judged_by_what_was_opened_computed_and_rendered(
+    read: int, recomputed: int, changed: list[str], met: bool
+) -> None:
+    scale = _scale(1.0, 10.0, 1.0, 10.0)
+    corrected = scale["corrected"]
+    assert isinstance(corrected, dict)
+    corrected["reused"] |= {"read": read, "recomputed": recomputed}
+    corrected["packs_changed"] = changed
+    found = {g["goal"]: g for g in report.goals({"scales": [scale]})}
+    goal = found[
+        "a corrected return re-reads, recomputes and re-renders only what it feeds at scale 1"
+    ]
+    assert goal["met"] is met
+    assert f"opened {read} of 180 files" in goal["reason"]
 
 
 @pytest.mark.parametrize(("cold", "met"), [(10.5, True), (12.0, False)])
