@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 POPULATION_FILE = "population.csv"
 POPULATION_COLUMNS = ("area_code", "area_name", "year", "population_0_17", "source")
@@ -240,10 +241,25 @@ def load_benchmark_data(
     reference_dir: Path, datasets: Iterable[str] | None = None
 ) -> BenchmarkData:
     """What was imported under reference_dir (empty when nothing has been): every dataset, or
-    only those named."""
+    only those named. Read once per process while its files are unchanged (a build checks the
+    catalogue's benchmarks, then sets its figures beside them): treat it as read-only."""
+    wanted = frozenset(datasets) if datasets is not None else None
+    files = []
+    for path in sorted(reference_dir.rglob("*.csv")) if reference_dir.is_dir() else []:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        files.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino))
+    return _load_benchmark_data(reference_dir, wanted, tuple(files))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_benchmark_data(
+    reference_dir: Path, wanted: frozenset[str] | None, files: tuple[Any, ...]
+) -> BenchmarkData:
     data = BenchmarkData(sources={r["dataset"]: r for r in read_sources(reference_dir)})
     folder = reference_dir / BENCHMARKS_DIR
-    wanted = set(datasets) if datasets is not None else None
     for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
         dataset = path.stem
         if wanted is not None and dataset not in wanted:
