@@ -33,7 +33,7 @@ import polars as pl
 from tees_dataset.digest import sha256_of
 from tees_dataset.quarter import Quarter
 from tees_dataset.report import Issue, Level, Location
-from tees_dataset.returns.results import FileResult, Status
+from tees_dataset.returns.results import AGENCY, FileResult, Status
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,15 @@ class SheetOutcome:
     status: Status
     issues: list[Issue]
     rows: pl.DataFrame | None = None
+    # Where its rows are, when they are not picked out yet: the quarter's rows of the return
+    # and the agency whose they are (one return per agency and quarter).
+    rows_of: tuple[pl.DataFrame, str] | None = None
+
+    def accepted_rows(self) -> pl.DataFrame | None:
+        if self.rows is None and self.rows_of is not None:
+            frame, agency = self.rows_of
+            return frame.filter(pl.col(AGENCY) == agency)
+        return self.rows
 
 
 @dataclass
@@ -153,10 +162,12 @@ class FileCache:
         def fill(partial: Path) -> None:
             sheets: dict[str, Any] = {}
             for n, (return_id, sheet) in enumerate(sorted(outcome.sheets.items())):
-                rows = None
-                if sheet.rows is not None:
+                rows, accepted = None, sheet.accepted_rows()
+                if sheet.status == "received" and accepted is None:
+                    raise ValueError("a sheet received without its rows")
+                if accepted is not None:
                     path = partial / f"{n}.parquet"
-                    sheet.rows.write_parquet(path)
+                    accepted.write_parquet(path)
                     digest = hashlib.sha256(path.read_bytes()).hexdigest()
                     rows = {"file": path.name, "sha256": digest}
                 issues = [_issue_data(i) for i in sheet.issues]

@@ -172,7 +172,7 @@ def load_quarters(
             sub.result.issues.extend(outcome.issues)
             quarter_returns[sub.quarter].status[(sub.agency.id, spec.id)] = outcome.status
         if validating is None:
-            _settle_rows(quarter_returns, spec, None, owners, reused, cache is not None)
+            _settle_rows(quarter_returns, spec, None, owners, reused)
             return
         checked = validating.result()
         accepted: list[int] = []
@@ -189,7 +189,7 @@ def load_quarters(
         rows = (
             _accepted_rows(catalogue, spec, checked.frame, owners, accepted) if accepted else None
         )
-        _settle_rows(quarter_returns, spec, rows, owners, reused, cache is not None)
+        _settle_rows(quarter_returns, spec, rows, owners, reused)
 
     # A return's sheets are read here while the one before is validated in a second thread
     # (polars and fastexcel let go of the GIL as they work); the findings are settled in the
@@ -210,12 +210,16 @@ def load_quarters(
         for n, (_, submissions) in enumerate(opened):
             for sub in submissions:
                 if sub.cached is None:
-                    cache.save(quarters[n], _outcome(sub))
+                    cache.save(quarters[n], _outcome(sub, quarter_returns[n].frames))
     return quarter_returns
 
 
-def _outcome(sub: _Submission) -> FileOutcome:
-    """What reading a submission gave, as the cache keeps it."""
+def _outcome(sub: _Submission, frames: dict[str, pl.DataFrame]) -> FileOutcome:
+    """What reading a submission gave, as the cache keeps it: its rows of each return are
+    those of its agency in the quarter's `frames` (picked out as the entry is written)."""
+    for return_id, sheet in sub.sheets.items():
+        if sheet.status == "received":
+            sheet.rows_of = (frames[return_id], sub.agency.id)
     result = sub.result  # its first issues were found opening it, the rest in its sheets
     return FileOutcome(result.path.name, result.sha256, result.agency_id, result.identified_by,
                        result.synthetic, result.comment, result.issues[: sub.opened], True,
@@ -228,12 +232,10 @@ def _settle_rows(
     rows: pl.DataFrame | None,
     owners: list[_Submission],
     reused: list[_Submission],
-    keep: bool,
 ) -> None:
     """Each quarter's accepted rows for `spec`: the sheets validated now (`rows`) and those
-    whose outcome came from the cache, in the order of the quarter's submissions. With `keep`,
-    each sheet validated now also keeps its own rows, for the cache."""
-    if not reused and not keep:  # the rows as validated, a quarter at a time
+    whose outcome came from the cache, in the order of the quarter's submissions."""
+    if not reused:  # the rows as validated, a quarter at a time
         if rows is not None:
             for n in rows.get_column(_QUARTER).unique().to_list():
                 quarter_returns[n].frames[spec.id] = rows.filter(pl.col(_QUARTER) == n).drop(
@@ -244,9 +246,7 @@ def _settle_rows(
     if rows is not None:
         for (index,), part in rows.partition_by(SHEET, as_dict=True, maintain_order=True).items():
             sub = owners[int(index)]
-            part = part.drop(SHEET, _QUARTER)
-            sub.sheets[spec.id].rows = part
-            pieces[sub.quarter].append((sub.position, part))
+            pieces[sub.quarter].append((sub.position, part.drop(SHEET, _QUARTER)))
     for sub in reused:
         assert sub.cached is not None
         outcome = sub.cached.sheets.get(spec.id)
