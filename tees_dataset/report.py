@@ -78,6 +78,13 @@ class Issue:
             text += f" {printable(self.fix)}"
         return text
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Issue:
+        """An issue back from `to_dict(include_personal=True)` (a cache entry)."""
+        fields = dict(data)
+        location = Location(**fields.pop("location"))
+        return cls(level=Level(fields.pop("level")), location=location, **fields)
+
     def to_dict(self, *, include_personal: bool = False) -> dict[str, Any]:
         """The issue as data. Shared reports (the default) carry no `value` or `record`: only
         the agency's own feedback (`include_personal`) shows what its workbook holds."""

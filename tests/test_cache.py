@@ -313,3 +313,44 @@ def test_a_corrupt_file_entry_is_ignored_and_the_file_read_again(
     assert "a cached return's outcome was ignored" in caplog.text
     assert (out / str(Q) / "results.csv").read_text() == good
     assert again.reused["recomputed"] == 0
+
+
+def test_a_file_outcome_comes_back_from_the_cache_as_it_was_kept(tmp_path: Path) -> None:
+    """Issues (with what the workbook holds there, for the agency's feedback) and rows."""
+    import polars as pl
+
+    from tees_dataset import codes
+    from tees_dataset.report import Location
+    from tees_dataset.returns.file_cache import FileCache, FileOutcome, SheetOutcome
+
+    warning = codes.F_CHARACTER.issue(
+        "a character that no workbook can hold was removed here",
+        Location("redcar_csc-2024Q3.xlsx", sheet="Referrals", cell="C7"),
+        agency="redcar_csc",
+    )
+    sheet_issue = codes.V_SHEET_MISSING.issue(
+        "the sheet 'Workforce' is missing; a sheet with a similar name is there",
+        Location("redcar_csc-2024Q3.xlsx"), "Rename it.", agency="redcar_csc",
+        return_id="workforce", value="Workforse",
+    )  # fmt: skip
+    rows = pl.DataFrame({"agency": ["redcar_csc"] * 2, "referral_date": ["2024-07-01", None]})
+    outcome = FileOutcome(
+        "redcar_csc-2024Q3.xlsx", "ab" * 32, "redcar_csc", "metadata", True, "A note.",
+        [warning], True,
+        {"referrals": SheetOutcome("received", [], rows),
+         "workforce": SheetOutcome("rejected", [sheet_issue])},
+    )  # fmt: skip
+    cache = FileCache(tmp_path, "catalogue|code")
+    cache.save(Q, outcome)
+    cache.close()
+    back = cache.load(Q, "redcar_csc-2024Q3.xlsx", "ab" * 32)
+    assert back is not None
+    assert back.issues == [warning] and back.sheets["workforce"].issues == [sheet_issue]
+    assert back.sheets["workforce"].status == "rejected" and back.sheets["workforce"].rows is None
+    kept = back.sheets["referrals"].rows
+    assert kept is not None and kept.equals(rows)
+    assert (back.comment, back.synthetic, back.identified_by) == ("A note.", True, "metadata")
+    # Another quarter, name, content, catalogue or code: not this entry.
+    assert cache.load(Q.shift(-1), "redcar_csc-2024Q3.xlsx", "ab" * 32) is None
+    assert cache.load(Q, "redcar_csc-2024Q3.xlsx", "cd" * 32) is None
+    assert FileCache(tmp_path, "another catalogue|code").load(Q, outcome.name, "ab" * 32) is None

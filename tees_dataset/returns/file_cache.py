@@ -32,7 +32,7 @@ import polars as pl
 
 from tees_dataset.digest import sha256_of
 from tees_dataset.quarter import Quarter
-from tees_dataset.report import Issue, Level, Location
+from tees_dataset.report import Issue
 from tees_dataset.returns.results import AGENCY, FileResult, Status
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,7 @@ def _issue_data(issue: Issue) -> dict[str, Any]:
 
 
 def _issue(data: dict[str, Any]) -> Issue:
-    location = Location(**data.pop("location"))
-    return Issue(level=Level(data.pop("level")), location=location, **data)
+    return Issue.from_dict(data)
 
 
 class FileCache:
