@@ -354,3 +354,24 @@ def test_a_file_outcome_comes_back_from_the_cache_as_it_was_kept(tmp_path: Path)
     assert cache.load(Q.shift(-1), "redcar_csc-2024Q3.xlsx", "ab" * 32) is None
     assert cache.load(Q, "redcar_csc-2024Q3.xlsx", "cd" * 32) is None
     assert FileCache(tmp_path, "another catalogue|code").load(Q, outcome.name, "ab" * 32) is None
+
+
+def test_what_a_killed_writer_left_in_the_cache_is_swept_and_nothing_else(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tees_dataset.returns import cache
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    left = tmp_path / f".{'a' * 64}.{int(gone.stdout)}"  # its writer has ended
+    (left / "sub").mkdir(parents=True)
+    writing = tmp_path / f".{'b' * 64}.{os.getpid()}"  # this process is writing it
+    writing.mkdir()
+    other = [tmp_path / ".not-an-entry", tmp_path / f".{'c' * 64}.x", tmp_path / ("d" * 64)]
+    for path in other:
+        path.mkdir()
+    cache.write_entry(tmp_path, "e" * 64, lambda partial: (partial / "x").write_text("x"), "test")
+    assert not left.exists() and writing.exists() and all(p.exists() for p in other)
+    assert (tmp_path / ("e" * 64) / "x").read_text() == "x"

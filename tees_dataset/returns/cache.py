@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -91,6 +92,9 @@ def write_entry(root: Path, key: str, fill: Callable[[Path], None], what: str) -
     entry = root / key
     if entry.exists():
         return
+    if root not in _swept:
+        _swept.add(root)
+        _sweep(root)
     partial = root / f".{key}.{os.getpid()}"
     try:
         partial.mkdir(parents=True, exist_ok=True)
@@ -100,3 +104,29 @@ def write_entry(root: Path, key: str, fill: Callable[[Path], None], what: str) -
         log.warning("could not cache %s: %s", what, exc)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+# A private folder `write_entry` fills: a dot, the entry's key (a SHA-256), a dot, the writer's pid.
+_PARTIAL = re.compile(r"^\.([0-9a-f]{64})\.([0-9]+)$")
+_swept: set[Path] = set()
+
+
+def _sweep(root: Path) -> None:
+    """Remove what writers killed mid-entry (SIGKILL, a power cut) left in `root`: the private
+    folders `write_entry` names, of processes that no longer run. Nothing else is touched."""
+    try:
+        names = [p for p in root.iterdir() if _PARTIAL.match(p.name)] if root.is_dir() else []
+    except OSError:
+        return
+    for path in names:
+        match = _PARTIAL.match(path.name)
+        assert match is not None
+        pid = int(match[2])
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:  # its writer is gone
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # running, as another user
+            continue
