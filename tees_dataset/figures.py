@@ -18,7 +18,7 @@ from tees_dataset.catalogue import LoadedCatalogue
 from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.logs import stage
 from tees_dataset.quarter import Quarter
-from tees_dataset.quarter_work import Planned, QuarterWork
+from tees_dataset.quarter_work import BATCH_BYTES, Planned, QuarterWork, batched, span_of
 from tees_dataset.report import printable
 
 if TYPE_CHECKING:
@@ -85,16 +85,6 @@ def reference_dir(loaded: LoadedCatalogue) -> Path:
     return loaded.path.resolve().parent / "reference"
 
 
-# Quarters whose return files add up to at most this many bytes are read and validated together
-# (one pass per return over all of them); larger quarters are read one at a time, which bounds
-# memory. Sample returns at Tees volumes are about 0.6 MB a quarter (at 100 times those, 23 MB).
-BATCH_BYTES = 16 * 1024 * 1024
-
-
-def _span(quarters: list[Quarter]) -> str:
-    return str(quarters[0]) if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
-
-
 def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list[list[Planned]]:
     """The quarters to read, oldest first, in batches: a quarter found in the cache on its own,
     runs of the others together up to BATCH_BYTES of files. The quarter being built is always
@@ -102,8 +92,7 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
     from tees_dataset.fingerprint import tool_key
     from tees_dataset.returns.cache import quarter_key
 
-    plan: list[list[Planned]] = []
-    batch_bytes = 0
+    planned: list[Planned] = []
     for q in history(options.returns_dir, options.quarter):
         n = q != options.quarter
         folder = options.returns_dir / str(q)
@@ -111,17 +100,10 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
             continue
         key = quarter_key(folder, catalogue_sha256, tool_key()) if cache and n else None
         if key and cache.has(key):
-            plan.append([Planned(q, key, cached=True)])
-            continue
-        files = folder.iterdir() if folder.is_dir() else iter(())
-        size = sum(p.stat().st_size for p in files if p.is_file() and not p.is_symlink())
-        if plan and not plan[-1][0].cached and batch_bytes + size <= BATCH_BYTES:
-            plan[-1].append(Planned(q, key, cached=False))
-            batch_bytes += size
+            planned.append(Planned(q, key, cached=True))
         else:
-            plan.append([Planned(q, key, cached=False)])
-            batch_bytes = size
-    return plan
+            planned.append(Planned(q, key, cached=False, size=_folder_bytes(folder)))
+    return batched(planned, BATCH_BYTES)
 
 
 # The share of the bytes to be read that a second process reads (and computes) beside the build:
@@ -155,32 +137,20 @@ def _shares(
     if (os.cpu_count() or 1) < 2:
         return plan, []
     to_read = [p for batch in plan for p in batch if not p.cached]
-    sizes = {p.quarter: _folder_bytes(options.returns_dir / str(p.quarter)) for p in to_read}
-    budget = sum(sizes.values()) * SECOND_SHARE
-    if max(sizes.values(), default=0) > SECOND_MAX_QUARTER_BYTES:
+    if max((p.size for p in to_read), default=0) > SECOND_MAX_QUARTER_BYTES:
         return plan, []
+    budget = sum(p.size for p in to_read) * SECOND_SHARE
     needed = min(work.detailed).shift(-(work.span - 1))
     theirs: list[Planned] = []
     for planned in to_read:  # oldest first
-        if planned.quarter >= needed or sizes[planned.quarter] > budget:
+        if planned.quarter >= needed or planned.size > budget:
             break
         theirs.append(planned)
-        budget -= sizes[planned.quarter]
+        budget -= planned.size
     if len(theirs) < SECOND_MIN_QUARTERS:
         return plan, []
-    taken = {p.quarter for p in theirs}
-    own = [kept for batch in plan if (kept := [p for p in batch if p.quarter not in taken])]
-    batches: list[list[Planned]] = []
-    batch_bytes = 0
-    for planned in theirs:
-        size = sizes[planned.quarter]
-        if batches and batch_bytes + size <= BATCH_BYTES:
-            batches[-1].append(planned)
-            batch_bytes += size
-        else:
-            batches.append([planned])
-            batch_bytes = size
-    return own, batches
+    own = [p for batch in plan for p in batch if p not in theirs]
+    return batched(own, BATCH_BYTES), batched(theirs, BATCH_BYTES)
 
 
 def _start_reader(work: QuarterWork, batches: list[list[Planned]]) -> Reader | None:
@@ -195,14 +165,14 @@ def _start_reader(work: QuarterWork, batches: list[list[Planned]]) -> Reader | N
 
 def _log_reader(reader: Reader, batches: list[list[Planned]]) -> None:
     quarters = [p.quarter for batch in batches for p in batch]
-    name = f"reading returns for {_span(quarters)} (in a second process)"
+    name = f"reading returns for {span_of(quarters)} (in a second process)"
     if reader.failure is None:
         seconds = round(reader.seconds, 3)
         log.info("%s: done in %.1f s", name, seconds,
                  extra={"stage": name, "event": "end", "seconds": seconds, "quarter": str(quarters[-1])})  # fmt: skip
     else:
         log.warning("the second process reading %s failed (%s): they are read here instead",
-                    _span(quarters), reader.failure)  # fmt: skip
+                    span_of(quarters), reader.failure)  # fmt: skip
 
 
 def compute_figures(

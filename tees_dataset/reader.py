@@ -25,7 +25,7 @@ from typing import Any
 
 from tees_dataset.quarter import Quarter
 from tees_dataset.quarter_work import Planned, QuarterWork
-from tees_dataset.render.server import receive, send, stop
+from tees_dataset.render.server import receive, send, stop, watch_parent
 
 
 @dataclass
@@ -125,12 +125,7 @@ def main() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: os._exit(128 + signum))
 
-    def watch() -> None:  # the build has gone: so does this
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    watch_parent(parent, lambda: os._exit(1))  # the build has gone: so does this
     job = receive(sys.stdin.buffer)
     if job is not None:
         _serve(*job)

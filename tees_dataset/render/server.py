@@ -80,7 +80,7 @@ def _end(code: int) -> None:
     os._exit(code)
 
 
-def _watch(parent: int, on_gone: Callable[[], None]) -> None:
+def watch_parent(parent: int, on_gone: Callable[[], None]) -> None:
     """End this process when its parent has gone (its children are then given to another)."""
 
     def watch() -> None:
@@ -110,7 +110,7 @@ def _forked(job: tuple[Any, str, str | None], server: int) -> tuple[int, int]:
         os.close(read_end)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _watch(server, lambda: os._exit(1))
+        watch_parent(server, lambda: os._exit(1))
         outcome = _render(job) or ""
         os.write(write_end, outcome.encode("utf-8", "replace")[:500])
         os.close(write_end)
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parent = os.getppid()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: _end(128 + signum))
-    _watch(parent, lambda: _end(1))
+    watch_parent(parent, lambda: _end(1))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but messages goes to the build
     try:

@@ -89,14 +89,6 @@ class FileOutcome:
         return any(i.record is not None or i.personal for i in issues)
 
 
-def _issue_data(issue: Issue) -> dict[str, Any]:
-    return issue.to_dict(include_personal=True)
-
-
-def _issue(data: dict[str, Any]) -> Issue:
-    return Issue.from_dict(data)
-
-
 class FileCache:
     """File outcomes on disk, one folder per key (see the module's docstring)."""
 
@@ -134,11 +126,11 @@ class FileCache:
                     if hashlib.sha256(data).hexdigest() != sheet["rows"]["sha256"]:
                         raise ValueError("its rows do not match their checksum")
                     rows = pl.read_parquet(data)
-                issues = [_issue(i) for i in sheet["issues"]]
+                issues = [Issue.from_dict(i) for i in sheet["issues"]]
                 sheets[return_id] = SheetOutcome(sheet["status"], issues, rows)
             outcome = FileOutcome(
                 name, sha256, meta["agency_id"], meta["identified_by"], bool(meta["synthetic"]),
-                meta["comment"], [_issue(i) for i in meta["issues"]], bool(meta["candidate"]),
+                meta["comment"], [Issue.from_dict(i) for i in meta["issues"]], bool(meta["candidate"]),
                 sheets,
             )  # fmt: skip
             if outcome.candidate and meta["sheets"] is None:
@@ -169,13 +161,13 @@ class FileCache:
                     accepted.write_parquet(path)
                     digest = hashlib.sha256(path.read_bytes()).hexdigest()
                     rows = {"file": path.name, "sha256": digest}
-                issues = [_issue_data(i) for i in sheet.issues]
+                issues = [i.to_dict(include_personal=True) for i in sheet.issues]
                 sheets[return_id] = {"status": sheet.status, "issues": issues, "rows": rows}
             meta = {
                 "name": outcome.name, "sha256": outcome.sha256, "agency_id": outcome.agency_id,
                 "identified_by": outcome.identified_by, "synthetic": outcome.synthetic,
                 "comment": outcome.comment, "candidate": outcome.candidate,
-                "issues": [_issue_data(i) for i in outcome.issues],
+                "issues": [i.to_dict(include_personal=True) for i in outcome.issues],
                 "sheets": sheets if outcome.candidate else None,
             }  # fmt: skip
             (partial / "entry.json").write_text(json.dumps(meta), encoding="utf-8")
