@@ -46,6 +46,7 @@ from tees_dataset.output import (
 from tees_dataset.packs import pack_contexts
 from tees_dataset.quarter import Quarter
 from tees_dataset.render.pack_cache import PackCache
+from tees_dataset.render.pool import RenderPool
 from tees_dataset.render.pool import render_all as _render_all
 from tees_dataset.render.pool import start_render_pool as _start_render_pool
 from tees_dataset.render.xlsx_marks import mark_workbooks
@@ -244,10 +245,18 @@ def _build_into(
     from tees_dataset.returns.feedback import summary
 
     quarter = str(options.quarter)
-    # The render server starts now, so that it loads WeasyPrint while the returns are read.
-    pool = _start_render_pool(len(catalogue.partnerships))
+    # The render server starts as the returns are read (`compute_figures` says when), so that
+    # it loads WeasyPrint meanwhile.
+    pools: list[RenderPool | None] = []
+
+    def start_render_pool() -> None:
+        if not pools:
+            pools.append(_start_render_pool(len(catalogue.partnerships)))
+
     try:
-        figures = compute_figures(catalogue, loaded, options)
+        figures = compute_figures(catalogue, loaded, options, start_render_pool)
+        start_render_pool()
+        pool = pools[0]
         returns = figures.returns
         _found_some(returns)
         marked = [f for f in figures.files if getattr(f, "synthetic", False)]
@@ -302,8 +311,8 @@ def _build_into(
                 contexts, staging, html=options.html, pool=pool, meanwhile=meanwhile, cache=packs
             )
     except BaseException:
-        if pool is not None:
-            pool.abort()
+        if pools and pools[0] is not None:
+            pools[0].abort()
         raise
     if pool is not None:
         pool.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,16 +107,25 @@ def _read_plan(options: BuildOptions, cache: Any, catalogue_sha256: str) -> list
     return batched(planned, BATCH_BYTES)
 
 
-# The share of the bytes to be read that a second process reads (and computes) beside the build:
-# it computes its quarters as it reads them, the build only once it has read its own.
-SECOND_SHARE = 0.45
+# The share of the bytes to be read that a second process reads (and computes) beside the build,
+# once the build has had a head start of SECOND_HEAD_START_BYTES: what it reads while the second
+# process starts (about half a second).
+SECOND_SHARE = 0.5
+SECOND_HEAD_START_BYTES = 2 * 1024 * 1024
+# A build reading more than this many bytes of returns with a second process starts its render
+# server (about 100 MB once WeasyPrint is loaded) only once the second process is done: at 100
+# times Tees volumes the two reading processes hold about 970 MB at their peak. A smaller read
+# starts it at once, so that WeasyPrint loads as the returns are read.
+EARLY_RENDER_BYTES = 64 * 1024 * 1024
 # A second process is started when it would read at least this many quarters (it costs about
 # half a second of one core to start).
 SECOND_MIN_QUARTERS = 2
-# ... and when no quarter's files are larger than this: reading a quarter holds about 20 times
-# its files' bytes at its peak (440 MB for the 23 MB of a quarter at 100 times Tees volumes),
-# and two such at once, in two processes, would take a build past 1 GB.
-SECOND_MAX_QUARTER_BYTES = 12 * 1024 * 1024
+# ... and when two processes reading at once stay within SECOND_MEMORY_BYTES: reading a quarter
+# holds about READ_PEAK_BASE plus READ_PEAK_PER_BYTE times its files' bytes at its peak (about
+# 490 MB for the 23 MB of a quarter at 100 times Tees volumes, measured).
+SECOND_MEMORY_BYTES = 1024 * 1024 * 1024
+READ_PEAK_BASE = 100 * 1024 * 1024
+READ_PEAK_PER_BYTE = 17
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -130,27 +140,28 @@ def _shares(
     plan: list[list[Planned]], options: BuildOptions, work: QuarterWork
 ) -> tuple[list[list[Planned]], list[list[Planned]]]:
     """The batches this process reads, and those a second process reads meanwhile: the oldest
-    quarters to be read, up to about SECOND_SHARE of the bytes to be read, none from the read
-    cache and none whose rows the build needs (a quarter computed in detail needs the rows of
-    those its rolling figures span), so the build never waits for it before the end of its own
-    reading. None on a machine with one core."""
+    quarters to be read, up to about SECOND_SHARE of the bytes to be read after a head start
+    (SECOND_HEAD_START_BYTES), while their two peaks fit in memory, none from the read
+    cache and none computed in detail. It reads them newest first: the rows a quarter computed
+    in detail needs of them (`QuarterWork.needed`) come back soonest. None on a machine with
+    one core."""
     if (os.cpu_count() or 1) < 2:
         return plan, []
     to_read = [p for batch in plan for p in batch if not p.cached]
-    if max((p.size for p in to_read), default=0) > SECOND_MAX_QUARTER_BYTES:
+    largest = max((p.size for p in to_read), default=0)
+    if 2 * (READ_PEAK_BASE + READ_PEAK_PER_BYTE * largest) > SECOND_MEMORY_BYTES:
         return plan, []
-    budget = sum(p.size for p in to_read) * SECOND_SHARE
-    needed = min(work.detailed).shift(-(work.span - 1))
+    budget = (sum(p.size for p in to_read) - SECOND_HEAD_START_BYTES) * SECOND_SHARE
     theirs: list[Planned] = []
     for planned in to_read:  # oldest first
-        if planned.quarter >= needed or planned.size > budget:
+        if planned.quarter >= min(work.detailed) or planned.size > budget:
             break
         theirs.append(planned)
         budget -= planned.size
     if len(theirs) < SECOND_MIN_QUARTERS:
         return plan, []
     own = [p for batch in plan for p in batch if p not in theirs]
-    return batched(own, BATCH_BYTES), batched(theirs, BATCH_BYTES)
+    return batched(own, BATCH_BYTES), batched(theirs, BATCH_BYTES)[::-1]
 
 
 def _start_reader(work: QuarterWork, batches: list[list[Planned]]) -> Reader | None:
@@ -164,7 +175,7 @@ def _start_reader(work: QuarterWork, batches: list[list[Planned]]) -> Reader | N
 
 
 def _log_reader(reader: Reader, batches: list[list[Planned]]) -> None:
-    quarters = [p.quarter for batch in batches for p in batch]
+    quarters = sorted(p.quarter for batch in batches for p in batch)
     name = f"reading returns for {span_of(quarters)} (in a second process)"
     if reader.failure is None:
         seconds = round(reader.seconds, 3)
@@ -175,12 +186,21 @@ def _log_reader(reader: Reader, batches: list[list[Planned]]) -> None:
                     span_of(quarters), reader.failure)  # fmt: skip
 
 
+def _accepted(returns: Any) -> dict[tuple[str, str], bool]:
+    return {k: v == "received" for k, v in returns.status.items()}
+
+
 def compute_figures(
-    catalogue: Catalogue, loaded: LoadedCatalogue, options: BuildOptions
+    catalogue: Catalogue,
+    loaded: LoadedCatalogue,
+    options: BuildOptions,
+    starting: Callable[[], None] | None = None,
 ) -> Figures:
     """Read the quarter and its history (`history`: where the archive has them) and compute them
     all; the quarter's figures gain their changes, intervals and signals. The oldest quarters
-    to be read may be read and computed in a second process meanwhile (`_shares`)."""
+    to be read may be read and computed in a second process meanwhile (`_shares`). `starting`
+    (the render server's start) is called as the reading begins, or for a large read as it
+    ends (EARLY_RENDER_BYTES)."""
     import polars as pl
 
     from tees_dataset.catalogue.models import RatioMeasure
@@ -229,10 +249,24 @@ def compute_figures(
             if done[q].recomputed:
                 recomputed.append(q)
         _log_reader(reader, theirs)
-        left = [p for batch in theirs for p in batch if p.quarter not in done]
+        left = sorted((p for batch in theirs for p in batch if p.quarter not in done),
+                      key=lambda p: p.quarter)  # fmt: skip
         pending.clear()
         for batch in [[p] for p in left]:
             take(work.read(batch))
+
+    def need(q: Quarter) -> None:
+        """The rows a quarter computed in detail needs of the second process's quarters."""
+        wanted = pending & {q.shift(-n) for n in range(span)}
+        if not wanted:
+            return
+        assert reader is not None
+        reader.wait_for(wanted)
+        for s in wanted & reader.done.keys():
+            returns = reader.done[s].returns
+            datas[s] = QuarterData(returns.frames, _accepted(returns))
+        if not wanted <= reader.done.keys():  # it failed: the quarters left are read here
+            take_theirs()
 
     def take(read: list[Any]) -> None:
         nonlocal current_returns
@@ -242,18 +276,32 @@ def compute_figures(
             opened[q] = len(returns.opened)
             if q == options.quarter:
                 current_returns = returns
-            accepted = {k: v == "received" for k, v in returns.status.items()}
-            datas[q] = QuarterData(returns.frames, accepted)
+            datas[q] = QuarterData(returns.frames, _accepted(returns))
+            if q in work.detailed:
+                need(q)
             results[q], computed = work.figures(q, datas)
             if computed:
                 recomputed.append(q)
-            datas[q] = QuarterData({k: v for k, v in returns.frames.items() if k in kept}, accepted)
+            datas[q] = QuarterData(
+                {k: v for k, v in returns.frames.items() if k in kept}, datas[q].accepted
+            )
+
+    late = sum(p.size for batch in own + theirs for p in batch) > EARLY_RENDER_BYTES
+
+    def start_rendering(now: bool = False) -> None:
+        """Call `starting`, if now is the time (see EARLY_RENDER_BYTES)."""
+        nonlocal starting
+        if starting is not None and (now or not late or reader is None or reader.finished):
+            starting()
+            starting = None
 
     try:
         for batch in own:  # oldest first: a quarter's rolling figures need only earlier ones
+            start_rendering()
             take(work.read(batch))
         if pending:
             take_theirs()
+        start_rendering(now=True)
     finally:
         if reader is not None:
             reader.close()

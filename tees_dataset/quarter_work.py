@@ -109,6 +109,12 @@ class QuarterWork:
         if self.__dict__.get("file_cache") is not None:
             self.file_cache.close()
 
+    @property
+    def needed(self) -> frozenset[Quarter]:
+        """The quarters whose rows (of the `kept` returns) a quarter computed in detail needs:
+        those its rolling figures span."""
+        return frozenset(d.shift(-n) for d in self.detailed for n in range(self.span))
+
     def folder_key(self, q: Quarter) -> str | None:
         from tees_dataset.fingerprint import tool_key
         from tees_dataset.returns.cache import quarter_key

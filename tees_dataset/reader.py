@@ -4,8 +4,8 @@ and one process uses one core of the machine's two (`figures.compute_figures` de
 
 The process gets the work (the catalogue, the caches' places, the batches of quarters to read)
 on its standard input, and sends back each quarter as it is done: who sent what and the issues
-found, and the quarter's figures (it reads no quarter whose rows the build needs). It writes the
-caches itself. Its standard error goes nowhere; a failure comes back as the exception's type and
+found, the quarter's figures, and the rows a quarter the build computes in detail needs of it
+(its rolling figures span it). It computes no quarter in detail. It writes the caches itself. Its standard error goes nowhere; a failure comes back as the exception's type and
 where it was raised, never its message (which could hold a value from a return), and the build
 then reads those quarters itself. It ends when the build closes its input, when the build is
 gone (even killed with SIGKILL), or on SIGTERM or SIGINT.
@@ -85,6 +85,17 @@ class Reader:
         except Exception as exc:  # a broken pipe, a message that cannot be read
             self.failure = exc.__class__.__name__
 
+    @property
+    def finished(self) -> bool:
+        """Whether it has sent everything it will."""
+        return self._thread is None or not self._thread.is_alive()
+
+    def wait_for(self, quarters: set[Quarter]) -> None:
+        """Until each of `quarters` has come back, or the second process will send no more."""
+        while not self.finished and not quarters <= self.done.keys():
+            assert self._thread is not None
+            self._thread.join(0.05)
+
     def wait(self) -> None:
         """Until the second process has sent everything it will (in short waits, so that a
         signal is acted on at once)."""
@@ -109,7 +120,9 @@ def _serve(work: QuarterWork, batches: list[list[Planned]]) -> None:
                 q = returns.quarter
                 accepted = {k: v == "received" for k, v in returns.status.items()}
                 figures, recomputed = work.figures(q, {q: QuarterData(returns.frames, accepted)})
-                sent = replace(returns, frames={})  # no later quarter needs its rows
+                # Only the rows a quarter computed in detail needs go back (rolling figures).
+                kept = {k: v for k, v in returns.frames.items() if k in work.kept}
+                sent = replace(returns, frames=kept if q in work.needed else {})
                 send(stdout, ("quarter", q, sent, figures, recomputed))
         work.close()
     except Exception as exc:

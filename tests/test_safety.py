@@ -205,7 +205,9 @@ def test_validate_keeps_the_manifest_true(copy: tuple[Path, Path]) -> None:
 FAILING = """
 import sys, time
 from tees_dataset import build
-def boom(*args, **kwargs):
+def boom(catalogue, loaded, options, starting=None):
+    if starting is not None:
+        starting()  # the render server starts as the reading does
     time.sleep(3)  # the render server is up and forking by now
     raise RuntimeError("CHILD-SECRET-999 in a message that must not be shown")
 build.compute_figures = boom
@@ -375,8 +377,8 @@ import sys
 from pathlib import Path
 from tees_dataset import build
 compute = build.compute_figures
-def compute_then_add_a_file(catalogue, loaded, options):
-    figures = compute(catalogue, loaded, options)
+def compute_then_add_a_file(catalogue, loaded, options, *more):
+    figures = compute(catalogue, loaded, options, *more)
     (options.out_dir / "2024Q3" / "reply.docx").write_text("written while the build ran")
     return figures
 build.compute_figures = compute_then_add_a_file
