@@ -310,6 +310,7 @@ def _build_into(
             rendered = _render_all(
                 contexts, staging, html=options.html, pool=pool, meanwhile=meanwhile, cache=packs
             )
+        figures.settle()  # the cache entries written while the packs rendered
     except BaseException:
         if pools and pools[0] is not None:
             pools[0].abort()

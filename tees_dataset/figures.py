@@ -73,6 +73,8 @@ class Figures:
     computed: list[Quarter] = field(default_factory=list)  # every quarter with figures
     recomputed: list[Quarter] = field(default_factory=list)  # those not taken from the cache
     files_read: int = 0  # the files opened and validated (the others' outcomes were cached)
+    # Waits for the cache entries still being written in the background.
+    settle: Callable[[], None] = field(default=lambda: None, repr=False)
 
 
 def partnership_areas(catalogue: Catalogue) -> dict[str, list[str]]:
@@ -295,6 +297,10 @@ def compute_figures(
             starting()
             starting = None
 
+    # A small read holds back each file's cache entry until it is done (they are written while
+    # the packs are made, `Figures.settle` waits for them); a large one writes them as it goes.
+    work.hold_writes = not late
+    done = False
     try:
         for batch in own:  # oldest first: a quarter's rolling figures need only earlier ones
             start_rendering()
@@ -302,10 +308,14 @@ def compute_figures(
         if pending:
             take_theirs()
         start_rendering(now=True)
+        done = True
     finally:
         if reader is not None:
             reader.close()
-        work.close()  # the cache entries being written in the background
+        if done:
+            work.release()
+        else:
+            work.close()  # the cache entries being written in the background
     recomputed.sort()
     datas.clear()  # the rows are done with: only figures, issues and who sent what go further
     if options.publish:
@@ -335,7 +345,7 @@ def compute_figures(
     every_file = [f for q in sorted(files) for f in files[q]]
     return Figures(
         replace(current_returns, frames={}), current, trend, every_file, sorted(results),
-        recomputed, sum(opened.values()),
+        recomputed, sum(opened.values()), work.close,
     )  # fmt: skip
 
 

@@ -74,6 +74,8 @@ class QuarterWork:
     kept: frozenset[str]  # returns a later quarter's rolling figures need
     detailed: frozenset[Quarter]  # quarters computed in detail (rolling figures, breakdowns)
     span: int  # quarters the longest rolling figure spans
+    # Each file's outcome is written to the file cache only once `release` is called.
+    hold_writes: bool = False
     _folder_keys: dict[Quarter, str | None] = field(default_factory=dict, repr=False)
 
     @functools.cached_property
@@ -89,7 +91,8 @@ class QuarterWork:
 
         if self.cache_dir is None:
             return None
-        return FileCache(self.cache_dir / "files", f"{self.catalogue_sha256}|{tool_key()}")
+        salt = f"{self.catalogue_sha256}|{tool_key()}"
+        return FileCache(self.cache_dir / "files", salt, hold=self.hold_writes)
 
     @functools.cached_property
     def figure_cache(self) -> Any:
@@ -102,7 +105,13 @@ class QuarterWork:
         for name in ("read_cache", "file_cache", "figure_cache"):
             state.pop(name, None)
         state["_folder_keys"] = {}
+        state["hold_writes"] = False  # the second process writes as it reads
         return state
+
+    def release(self) -> None:
+        """Start writing the file cache's entries held back (`hold_writes`), in the background."""
+        if self.__dict__.get("file_cache") is not None:
+            self.file_cache.release()
 
     def close(self) -> None:
         """Wait for the cache entries being written in the background."""

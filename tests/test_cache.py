@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -354,6 +355,35 @@ def test_a_file_outcome_comes_back_from_the_cache_as_it_was_kept(tmp_path: Path)
     assert cache.load(Q.shift(-1), "redcar_csc-2024Q3.xlsx", "ab" * 32) is None
     assert cache.load(Q, "redcar_csc-2024Q3.xlsx", "cd" * 32) is None
     assert FileCache(tmp_path, "another catalogue|code").load(Q, outcome.name, "ab" * 32) is None
+
+
+def test_a_cache_holding_its_entries_back_writes_them_only_once_released(tmp_path: Path) -> None:
+    """A build reading a few quarters holds each file's entry back until it has read them all."""
+    import polars as pl
+
+    from tees_dataset.returns.file_cache import FileCache, FileOutcome, SheetOutcome
+
+    def outcome(name: str) -> FileOutcome:
+        rows = pl.DataFrame({"agency": ["redcar_csc"], "referral_date": ["2024-07-01"]})
+        return FileOutcome(name, "ab" * 32, "redcar_csc", "metadata", False, None, [], True,
+                           {"referrals": SheetOutcome("received", [], rows)})  # fmt: skip
+
+    cache = FileCache(tmp_path, "catalogue|code", hold=True)
+    cache.save(Q, outcome("redcar_csc-2024Q3.xlsx"))
+    time.sleep(0.2)  # were it written in the background, it would be there by now
+    assert list(tmp_path.iterdir()) == []
+    assert cache.load(Q, "redcar_csc-2024Q3.xlsx", "ab" * 32) is None
+    cache.release()
+    cache.save(Q, outcome("redcar_csc-2024Q3 (2).xlsx"))  # once released, written as saved
+    cache.close()
+    for name in ("redcar_csc-2024Q3.xlsx", "redcar_csc-2024Q3 (2).xlsx"):
+        back = cache.load(Q, name, "ab" * 32)
+        assert back is not None and back.sheets["referrals"].status == "received"
+    # Closing a cache writes what it still holds (a build stopped before it released them).
+    other = FileCache(tmp_path / "other", "catalogue|code", hold=True)
+    other.save(Q, outcome("redcar_csc-2024Q3.xlsx"))
+    other.close()
+    assert other.load(Q, "redcar_csc-2024Q3.xlsx", "ab" * 32) is not None
 
 
 def test_what_a_killed_writer_left_in_the_cache_is_swept_and_nothing_else(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_a_second_process_reads_the_oldest_quarters_and_changes_nothing(
     caplog.set_level("INFO", logger="tees_dataset")
     run(tmp_path / "two")
     # The samples' 12 quarters: 2021Q4 onwards, the second process reads from the oldest up to
-    # 45% of the bytes, and none computed in detail (2023Q3, a year before, is the first).
+    # half the bytes after a head start, and none computed in detail (2023Q3 is the first).
     said = [r.getMessage() for r in caplog.records if "(in a second process)" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith("reading returns for 2021Q4 to 2022Q"), said
     caplog.clear()

@@ -14,15 +14,18 @@ time, so that its feedback is complete. Accepted rows never hold them (they stop
 An entry is JSON beside one Parquet file per accepted sheet, each with its SHA-256: an entry that
 cannot be read, does not match its checksums or is not for the file it is looked up for is
 removed and the file read afresh, never trusted. Entries are written in a background thread
-(`close` waits for them), atomically (`cache.write_entry`).
+(`close` waits for them; a build reading a few quarters holds them back until it has read them),
+atomically (`cache.write_entry`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,11 +95,14 @@ class FileOutcome:
 class FileCache:
     """File outcomes on disk, one folder per key (see the module's docstring)."""
 
-    def __init__(self, root: Path, salt: str) -> None:
+    def __init__(self, root: Path, salt: str, *, hold: bool = False) -> None:
+        """`hold`: entries are written only from `release` on (a build holds them back while
+        it reads a few quarters, so that writing them does not slow the reading)."""
         self.root = root
         self.salt = salt  # the catalogue's digest and the tool's
         self._writer: ThreadPoolExecutor | None = None
         self._pending: list[Future[None]] = []
+        self._held: list[Callable[[], None]] | None = [] if hold else None
 
     def key(self, quarter: Quarter, name: str, sha256: str) -> str:
         text = json.dumps([self.salt, str(quarter), name, sha256])
@@ -174,14 +180,25 @@ class FileCache:
 
         from tees_dataset.returns.cache import write_entry  # (cache.py imports the package)
 
+        job = functools.partial(write_entry, self.root, key, fill, "a return's outcome")
+        if self._held is not None:
+            self._held.append(job)
+            return
         if self._writer is None:
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-cache")
-        self._pending.append(
-            self._writer.submit(write_entry, self.root, key, fill, "a return's outcome")
-        )
+        self._pending.append(self._writer.submit(job))
+
+    def release(self) -> None:
+        """Write the entries held back, and any saved from now on, in the background."""
+        held, self._held = self._held or [], None
+        if held:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-cache")
+            self._pending += [self._writer.submit(job) for job in held]
 
     def close(self) -> None:
         """Wait for every entry being written (a failed write only costs time later)."""
+        self.release()
         writer, self._writer = self._writer, None
         pending, self._pending = self._pending, []
         for future in pending:
