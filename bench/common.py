@@ -26,6 +26,10 @@ REPEATS = 3  # runs of each startup command (--help, check): the median is kept
 # A measurement during which other processes (and the hypervisor's steal) took this many cores
 # or more is taken once more, and the faster kept; an undisturbed one is taken once.
 DISTURBED_CORES = 0.3
+# A cold build quicker than this is taken twice, each followed by its floor, and the faster of
+# each kept: the packs' rendering alone varies by 1-2 s between runs on a quiet machine, a
+# larger share of a short build (scales 1 and 10) than of a long one.
+PAIR_BELOW_S = 40.0
 HEAVY_MODULES = (
     "polars",
     "weasyprint",

@@ -271,9 +271,10 @@ def markdown(results: dict[str, Any]) -> str:
 
 NOTES = [
     "build: `tees-dataset build --quarter 2024Q3 --html` run as a subprocess (the venv's "
-    "console script) from an empty --out (a cold cache), once; once more only when other "
+    "console script) from an empty --out (a cold cache), once; once more when other "
     "processes took settings.disturbed_cores or more during it and the machine went quiet "
-    "again within settings.quiet_wait_s, the faster kept "
+    "again within settings.quiet_wait_s, or when it took less than settings.pair_below_s (then "
+    "after the first floor, and followed by a second floor), the faster kept "
     "(cold_builds_wall_s and cold_builds_others_cores have every run). A thread samples the "
     "build's process tree with psutil every 0.05 s, following what it leaves to end after it: "
     "cpu_s is the user + sys CPU of every process seen (the last 0.05 s of each may be missed), "
@@ -308,7 +309,8 @@ NOTES = [
     "read as text with fastexcel (no validation), then the build's HTML rendered with the "
     "build's settings (locked-down fetcher, tagged PDF/UA-1), every pack at once, one process "
     "each (pdf.<pack>.tagged_ua1_s is each pack's time in that render). One run, after the "
-    "cold build; once more only when disturbed (as the build), the faster read and render kept (runs, "
+    "cold build; once more when disturbed or after a second cold build (as the build), the "
+    "faster read and render kept (runs, "
     "read_s_runs, pdf_tagged_concurrent_s_runs). Imports are not in the floor (floor.imports); "
     "the build pays them.",
     "generation is not part of any build time: the rows `tees-dataset sample` makes, written "
