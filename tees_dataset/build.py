@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -253,8 +254,10 @@ def _build_into(
         if not pools:
             pools.append(_start_render_pool(len(catalogue.partnerships)))
 
+    settle: list[Callable[..., None]] = []  # waits for the cache entries still being written
     try:
         figures = compute_figures(catalogue, loaded, options, start_render_pool)
+        settle.append(figures.settle)
         start_render_pool()
         pool = pools[0]
         returns = figures.returns
@@ -314,6 +317,8 @@ def _build_into(
     except BaseException:
         if pools and pools[0] is not None:
             pools[0].abort()
+        for abandon in settle:
+            abandon(abandon=True)  # no waiting for the cache entries not yet written
         raise
     if pool is not None:
         pool.close()

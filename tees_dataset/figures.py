@@ -73,8 +73,9 @@ class Figures:
     computed: list[Quarter] = field(default_factory=list)  # every quarter with figures
     recomputed: list[Quarter] = field(default_factory=list)  # those not taken from the cache
     files_read: int = 0  # the files opened and validated (the others' outcomes were cached)
-    # Waits for the cache entries still being written in the background.
-    settle: Callable[[], None] = field(default=lambda: None, repr=False)
+    # Waits for the cache entries still being written in the background; with abandon=True,
+    # for the one being written only (QuarterWork.close).
+    settle: Callable[..., None] = field(default=lambda **_: None, repr=False)
 
 
 def partnership_areas(catalogue: Catalogue) -> dict[str, list[str]]:
@@ -313,9 +314,9 @@ def compute_figures(
         if reader is not None:
             reader.close()
         if done:
-            work.release()
+            work.release()  # the entries held back are written while the packs are made
         else:
-            work.close()  # the cache entries being written in the background
+            work.close(abandon=True)  # only the entry being written is finished
     recomputed.sort()
     datas.clear()  # the rows are done with: only figures, issues and who sent what go further
     if options.publish:

@@ -113,10 +113,10 @@ class QuarterWork:
         if self.__dict__.get("file_cache") is not None:
             self.file_cache.release()
 
-    def close(self) -> None:
-        """Wait for the cache entries being written in the background."""
+    def close(self, *, abandon: bool = False) -> None:
+        """Wait for the cache entries being written in the background (see FileCache.close)."""
         if self.__dict__.get("file_cache") is not None:
-            self.file_cache.close()
+            self.file_cache.close(abandon=abandon)
 
     @property
     def needed(self) -> frozenset[Quarter]:

@@ -386,6 +386,36 @@ def test_a_cache_holding_its_entries_back_writes_them_only_once_released(tmp_pat
     assert other.load(Q, "redcar_csc-2024Q3.xlsx", "ab" * 32) is not None
 
 
+def test_a_failing_build_abandons_the_cache_entries_not_yet_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the entry being written is finished: a stopped build ends without writing the rest."""
+    import polars as pl
+
+    from tees_dataset.returns import cache as return_cache
+    from tees_dataset.returns.file_cache import FileCache, FileOutcome, SheetOutcome
+
+    write_entry = return_cache.write_entry
+
+    def slow(*args: object) -> None:
+        time.sleep(0.3)
+        write_entry(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(return_cache, "write_entry", slow)
+    rows = pl.DataFrame({"agency": ["redcar_csc"], "referral_date": ["2024-07-01"]})
+    cache = FileCache(tmp_path, "catalogue|code", hold=True)
+    for n in range(10):
+        cache.save(Q, FileOutcome(f"redcar_csc-{n}.xlsx", "ab" * 32, "redcar_csc", "metadata",
+                                  False, None, [], True,
+                                  {"referrals": SheetOutcome("received", [], rows)}))  # fmt: skip
+    cache.release()
+    started = time.monotonic()
+    cache.close(abandon=True)
+    assert time.monotonic() - started < 1.5  # not the 3 s of writing all ten
+    written = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert len(written) <= 1 and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
 def test_what_a_killed_writer_left_in_the_cache_is_swept_and_nothing_else(tmp_path: Path) -> None:
     import os
     import subprocess

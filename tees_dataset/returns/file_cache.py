@@ -196,8 +196,15 @@ class FileCache:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-cache")
             self._pending += [self._writer.submit(job) for job in held]
 
-    def close(self) -> None:
-        """Wait for every entry being written (a failed write only costs time later)."""
+    def close(self, *, abandon: bool = False) -> None:
+        """Wait for every entry being written (a failed write only costs time later); or, to
+        `abandon` them (the build is failing or stopped), for the one being written only."""
+        if abandon:
+            self._held = None
+            if self._writer is not None:
+                self._writer.shutdown(wait=True, cancel_futures=True)
+            self._writer, self._pending = None, []
+            return
         self.release()
         writer, self._writer = self._writer, None
         pending, self._pending = self._pending, []
