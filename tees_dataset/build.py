@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -50,7 +51,7 @@ from tees_dataset.render.pack_cache import PackCache
 from tees_dataset.render.pool import RenderPool
 from tees_dataset.render.pool import render_all as _render_all
 from tees_dataset.render.pool import start_render_pool as _start_render_pool
-from tees_dataset.render.xlsx_marks import mark_workbooks
+from tees_dataset.render.xlsx_marks import add_mark
 from tees_dataset.report import Issue, Level, printable
 
 log = logging.getLogger("tees_dataset")
@@ -158,17 +159,21 @@ def _unchanged(final: Path, key: str) -> BuildOutcome | None:
     )
 
 
-def write_validation_reports(catalogue: Catalogue, returns: Any, folder: Path) -> None:
-    """validation.json, validation.xlsx and feedback/ into `folder` (which may be staging)."""
+def write_validation_reports(
+    catalogue: Catalogue, returns: Any, folder: Path, *, mark: str = ""
+) -> None:
+    """validation.json, validation.xlsx and feedback/ into `folder` (which may be staging);
+    each workbook carries `mark` when given (the synthetic-data mark)."""
     from tees_dataset.returns.feedback import (
         write_agency_feedback,
         write_validation_json,
         write_validation_xlsx,
     )
 
+    finish = functools.partial(add_mark, mark=mark) if mark else None
     write_validation_json(catalogue, returns, folder / "validation.json")
-    write_validation_xlsx(catalogue, returns, folder / "validation.xlsx")
-    write_agency_feedback(catalogue, returns, folder / "feedback")
+    write_validation_xlsx(catalogue, returns, folder / "validation.xlsx", finish=finish)
+    write_agency_feedback(catalogue, returns, folder / "feedback", finish=finish)
 
 
 VALIDATION_OUTPUTS = ("validation.json", "validation.xlsx", "feedback")
@@ -286,7 +291,9 @@ def _build_into(
         def meanwhile() -> None:
             """What the build writes while the packs render."""
             if not options.publish:  # validation reports are internal: never published
-                write_validation_reports(catalogue, returns, staging)
+                write_validation_reports(
+                    catalogue, returns, staging, mark=SYNTHETIC_MARK if synthetic else ""
+                )
             _write_results_csv(figures.results, staging / "results.csv")
             _write_results_csv(figures.trend, staging / "trend.csv")
             write_benchmarks_csv(benchmarks, staging / "benchmarks.csv")
@@ -301,8 +308,6 @@ def _build_into(
                 marking="" if options.publish else MARKING,
                 synthetic=SYNTHETIC_MARK if synthetic else "",
             )
-            if synthetic:
-                mark_workbooks(staging, SYNTHETIC_MARK)
 
         packs = (
             PackCache(options.out_dir / ".cache" / "packs", loaded.sha256)

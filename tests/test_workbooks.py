@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -503,13 +504,22 @@ def test_corrections_are_due_ten_working_days_after_feedback_sent_after_the_due_
     assert corrections_due(due, dt.date(2024, 12, 20)) == dt.date(2025, 1, 8)
 
 
+@pytest.mark.parametrize("when", ["as written (a build)", "afterwards"])
 def test_the_synthetic_mark_comes_first_and_the_tables_survive_it(
-    catalogue: Catalogue, tmp_path: Path
+    catalogue: Catalogue, tmp_path: Path, when: str
 ) -> None:
+    from tees_dataset.build import write_validation_reports
+
     returns = quarter_returns(tmp_path)
-    write_validation_xlsx(catalogue, returns, tmp_path / "validation.xlsx")
-    write_agency_feedback(catalogue, returns, tmp_path / "feedback", written=dt.date(2024, 11, 5))
-    mark_workbooks(tmp_path, SYNTHETIC_MARK)
+    if when == "afterwards":
+        write_validation_xlsx(catalogue, returns, tmp_path / "validation.xlsx")
+        write_agency_feedback(
+            catalogue, returns, tmp_path / "feedback", written=dt.date(2024, 11, 5)
+        )
+        mark_workbooks(tmp_path, SYNTHETIC_MARK)
+    else:
+        write_validation_reports(catalogue, returns, tmp_path, mark=SYNTHETIC_MARK)
+    assert sorted((tmp_path / "feedback").iterdir())
     for path in [tmp_path / "validation.xlsx", *sorted((tmp_path / "feedback").iterdir())]:
         wb = load_workbook(path)
         assert wb.sheetnames[0] == MARK_SHEET and wb.worksheets[0]["A1"].value == SYNTHETIC_MARK

@@ -20,11 +20,18 @@ def mark_sheets(wb: Any, mark: str) -> None:
 
 
 def mark_workbook(path: Path, mark: str) -> None:
-    """Open `path`, put a first sheet saying `mark` (shown when it opens) and mark every sheet."""
+    """Open `path`, mark it (`add_mark`) and save it."""
     from openpyxl import load_workbook
-    from openpyxl.styles import Font
 
     wb = load_workbook(path)
+    add_mark(wb, mark)
+    wb.save(path)
+
+
+def add_mark(wb: Any, mark: str) -> None:
+    """Put a first sheet saying `mark` (shown when the workbook opens) and mark every sheet."""
+    from openpyxl.styles import Font
+
     if MARK_SHEET not in wb.sheetnames:
         ws = wb.create_sheet(MARK_SHEET, 0)
         ws["A1"] = mark
@@ -38,7 +45,6 @@ def mark_workbook(path: Path, mark: str) -> None:
         for other in wb.worksheets[1:]:
             other.sheet_view.tabSelected = False
     mark_sheets(wb, mark)
-    wb.save(path)
 
 
 def mark_workbooks(folder: Path, mark: str) -> None:

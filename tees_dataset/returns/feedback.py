@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,9 +168,16 @@ RETURN_FORMATS = {
 }
 
 
-def write_validation_xlsx(catalogue: Catalogue, returns: QuarterReturns, path: Path) -> None:
+def write_validation_xlsx(
+    catalogue: Catalogue,
+    returns: QuarterReturns,
+    path: Path,
+    *,
+    finish: Callable[[Workbook], None] | None = None,
+) -> None:
     """The returns (due, received, late, comment, counts: as validation.json has them), a count
-    per rule, and every issue (nothing the returns hold: no values, no child references)."""
+    per rule, and every issue (nothing the returns hold: no values, no child references).
+    `finish` is given the workbook before it is saved (a build's synthetic-data mark)."""
     rows = summary(catalogue, returns)
     quarter = returns.quarter
     due = due_date(catalogue, quarter)
@@ -219,6 +226,8 @@ def write_validation_xlsx(catalogue: Catalogue, returns: QuarterReturns, path: P
         [_row(i, include_personal=False) for i in returns.issues],
         name="Issues",
     )
+    if finish is not None:
+        finish(wb)
     wb.save(path)
 
 
@@ -270,11 +279,12 @@ def write_agency_feedback(
     folder: Path,
     *,
     written: dt.date | None = None,
+    finish: Callable[[Workbook], None] | None = None,
 ) -> list[Path]:
     """One workbook per agency with only its own issues, values included, ready to send back.
     It opens with what the agency needs: who and which quarter, how many problems, when
     corrections are due (see `corrections_due`; `written` is the day the feedback is written,
-    today by default) and what to do next."""
+    today by default) and what to do next. `finish` as for `write_validation_xlsx`."""
     folder.mkdir(parents=True, exist_ok=True)
     quarter = returns.quarter
     due = due_date(catalogue, quarter)
@@ -289,7 +299,7 @@ def write_agency_feedback(
             i for i in returns.issues if i.agency == agency.id or _file_of(returns, agency.id, i)
         ]
         path = folder / f"{agency.id}-{quarter}-feedback.xlsx"
-        _write_feedback(agency, quarter, due, today, expected, own, path)
+        _write_feedback(agency, quarter, due, today, expected, own, path, finish)
         written_paths.append(path)
     return written_paths
 
@@ -302,6 +312,7 @@ def _write_feedback(
     expected: list[dict[str, Any]],
     own: list[Issue],
     path: Path,
+    finish: Callable[[Workbook], None] | None,
 ) -> None:
     errors, warnings = _counts(own)
     missing = [r["return_title"] for r in expected if r["status"] == "missing"]
@@ -350,6 +361,8 @@ def _write_feedback(
         name="YourIssues",
         empty=accepted,
     )
+    if finish is not None:
+        finish(wb)
     wb.save(path)
 
 
