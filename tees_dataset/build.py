@@ -213,14 +213,15 @@ def run_validate(
             previous = read_manifest(final) if final.is_dir() else None
             if previous is not None:
                 link_files(final, staging, previous["outputs"], skip=VALIDATION_OUTPUTS)
-            write_validation_reports(catalogue, returns, staging)
+            synthetic = any(getattr(f, "synthetic", False) for f in returns.files)
+            mark = SYNTHETIC_MARK if synthetic else ""
+            write_validation_reports(catalogue, returns, staging, mark=mark)
             inputs = inputs_of(returns.files)
             validation = {
                 "refreshed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "files": sorted(VALIDATION_OUTPUTS),
                 "inputs": inputs,
             }
-            synthetic = any(getattr(f, "synthetic", False) for f in returns.files)
             write_manifest(
                 staging,
                 quarter=name,

@@ -403,6 +403,21 @@ def test_a_file_put_in_the_pack_folder_while_a_build_runs_is_kept(
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".old")) == []
 
 
+def test_validate_marks_the_workbooks_of_synthetic_returns(tmp_path: Path) -> None:
+    """`validate` over the samples: every workbook it writes opens on the synthetic-data mark."""
+    from tees_dataset.render.xlsx_marks import MARK_SHEET
+
+    result = CliRunner().invoke(app, ["validate", "--quarter", "2024Q3", "--returns",
+                                      str(ROOT / "sample_returns"), "--out", str(tmp_path), *CAT])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "2024Q3"
+    workbooks = [folder / "validation.xlsx", *sorted((folder / "feedback").glob("*.xlsx"))]
+    assert len(workbooks) > 1
+    for path in workbooks:
+        wb = load_workbook(path)
+        assert wb.sheetnames[0] == MARK_SHEET and wb.worksheets[0]["A1"].value == SYNTHETIC_MARK
+
+
 def test_validate_carries_over_only_the_files_its_manifest_lists(copy: tuple[Path, Path]) -> None:
     from tees_dataset.output import link_files as _link_files
     from tees_dataset.output import read_manifest
