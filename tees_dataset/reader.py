@@ -41,6 +41,10 @@ class Reader:
     """The build's side: start it, give it work, collect what it did."""
 
     command = (sys.executable, "-m", "tees_dataset.reader")
+    # The longest it may go without sending anything (a quarter at 100 times Tees volumes takes
+    # it about 5 s): past that it is ended, and the build reads its quarters itself, so that a
+    # process that hangs or is stopped never holds a build up for ever.
+    silence_s = 300.0
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
@@ -54,6 +58,7 @@ class Reader:
         self.failure: str | None = None
         self.seconds = 0.0
         self._thread: threading.Thread | None = None
+        self._heard = time.monotonic()  # when it last sent something
 
     def submit(self, work: QuarterWork, batches: list[list[Planned]]) -> None:
         """Start on `batches` (oldest first)."""
@@ -64,6 +69,7 @@ class Reader:
         except (OSError, ValueError) as exc:
             self.failure = exc.__class__.__name__
             return
+        self._heard = time.monotonic()
         self._thread = threading.Thread(target=self._collect, name="reader", daemon=True)
         self._thread.start()
 
@@ -72,6 +78,7 @@ class Reader:
         assert process is not None and process.stdout is not None
         try:
             while (message := receive(process.stdout)) is not None:
+                self._heard = time.monotonic()
                 if message[0] == "quarter":
                     _, q, returns, figures, recomputed = message
                     self.done[q] = Done(returns, figures, recomputed)
@@ -93,14 +100,23 @@ class Reader:
     def wait_for(self, quarters: set[Quarter]) -> None:
         """Until each of `quarters` has come back, or the second process will send no more."""
         while not self.finished and not quarters <= self.done.keys():
-            assert self._thread is not None
-            self._thread.join(0.05)
+            self._wait(0.05)
 
     def wait(self) -> None:
-        """Until the second process has sent everything it will (in short waits, so that a
-        signal is acted on at once)."""
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.2)
+        """Until the second process has sent everything it will."""
+        while not self.finished:
+            self._wait(0.2)
+
+    def _wait(self, seconds: float) -> None:
+        """A short wait (a signal is acted on at once); the process is ended if it has been
+        silent for longer than `silence_s`."""
+        thread = self._thread
+        assert thread is not None
+        thread.join(seconds)
+        if thread.is_alive() and time.monotonic() - self._heard > self.silence_s:
+            self.close()  # its output closes, so the thread collecting it ends
+            thread.join(5)
+            self.failure = f"it sent nothing for {self.silence_s:.0f} s and was ended"
 
     def close(self) -> None:
         """End the process; idempotent, and quick."""

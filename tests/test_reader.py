@@ -223,6 +223,27 @@ main()
 """
 
 
+def test_a_second_process_that_goes_silent_is_ended_and_its_quarters_read_here(
+    tmp_path: Path,
+    no_packs: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tees_dataset.reader import Reader
+
+    monkeypatch.setattr(figures, "SECOND_MIN_QUARTERS", 99)
+    run(tmp_path / "one")
+    monkeypatch.setattr(figures, "SECOND_MIN_QUARTERS", 2)
+    monkeypatch.setattr(Reader, "command", (sys.executable, "-c", SLOW_READER))  # hangs 120 s
+    monkeypatch.setattr(Reader, "silence_s", 2.0)
+    started = time.monotonic()
+    outcome = run(tmp_path / "silent")
+    assert outcome.exit_code == 0 and time.monotonic() - started < 60
+    assert "it sent nothing for 2 s and was ended" in caplog.text
+    assert outputs(tmp_path / "silent" / str(Q)) == outputs(tmp_path / "one" / str(Q))
+    assert not [p for p in descendants(os.getpid()) if alive(p)]
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_the_second_process_ends_with_the_build(tmp_path: Path, sig: signal.Signals) -> None:
     returns = tmp_path / "returns"
