@@ -77,22 +77,31 @@ def test_a_second_process_reads_the_oldest_quarters_and_changes_nothing(
     assert one == two
 
 
+@pytest.mark.parametrize("how", ["dies at once", "goes silent"])
 def test_when_the_second_process_fails_the_build_reads_its_quarters_itself(
     tmp_path: Path,
     no_packs: None,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    how: str,
 ) -> None:
     from tees_dataset.reader import Reader
 
     monkeypatch.setattr(figures, "SECOND_MIN_QUARTERS", 99)
     run(tmp_path / "one")
     monkeypatch.setattr(figures, "SECOND_MIN_QUARTERS", 2)
-    # It dies at once, with nothing said.
-    monkeypatch.setattr(Reader, "command", (sys.executable, "-c", "import os; os._exit(9)"))
+    if how == "dies at once":  # with nothing said
+        monkeypatch.setattr(Reader, "command", (sys.executable, "-c", "import os; os._exit(9)"))
+    else:  # it hangs (reading for 120 s): it is ended once silent for 2 s
+        monkeypatch.setattr(Reader, "command", (sys.executable, "-c", SLOW_READER))
+        monkeypatch.setattr(Reader, "silence_s", 2.0)
+    started = time.monotonic()
     outcome = run(tmp_path / "failed")
-    assert outcome.exit_code == 0
+    assert outcome.exit_code == 0 and time.monotonic() - started < 60
     assert "they are read here instead" in caplog.text
+    if how == "goes silent":
+        assert "it sent nothing for 2 s and was ended" in caplog.text
+    assert not [p for p in descendants(os.getpid()) if alive(p)]
     assert outputs(tmp_path / "failed" / str(Q)) == outputs(tmp_path / "one" / str(Q))
 
 
@@ -221,27 +230,6 @@ Reader.command = (sys.executable, "-c", {SLOW_READER!r})
 from tees_dataset.cli import main
 main()
 """
-
-
-def test_a_second_process_that_goes_silent_is_ended_and_its_quarters_read_here(
-    tmp_path: Path,
-    no_packs: None,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    from tees_dataset.reader import Reader
-
-    monkeypatch.setattr(figures, "SECOND_MIN_QUARTERS", 99)
-    run(tmp_path / "one")
-    monkeypatch.setattr(figures, "SECOND_MIN_QUARTERS", 2)
-    monkeypatch.setattr(Reader, "command", (sys.executable, "-c", SLOW_READER))  # hangs 120 s
-    monkeypatch.setattr(Reader, "silence_s", 2.0)
-    started = time.monotonic()
-    outcome = run(tmp_path / "silent")
-    assert outcome.exit_code == 0 and time.monotonic() - started < 60
-    assert "it sent nothing for 2 s and was ended" in caplog.text
-    assert outputs(tmp_path / "silent" / str(Q)) == outputs(tmp_path / "one" / str(Q))
-    assert not [p for p in descendants(os.getpid()) if alive(p)]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
