@@ -76,7 +76,7 @@ def sample_issues(catalogue: Catalogue, source: LoadedYaml, samples: Path) -> li
         ]
     returns = load_quarter(catalogue, quarter, samples)
     issues: list[Issue] = []
-    data = QuarterData(returns.frames, {k: v == "received" for k, v in returns.status.items()})
+    data = QuarterData(returns.frames, returns.acceptance)
     population = {la.id: 10000.0 for la in catalogue.local_authorities}  # any base will do here
     results = compute_quarter(catalogue, Inputs(quarter, data, population=population))
     tees = {

@@ -189,10 +189,6 @@ def _log_reader(reader: Reader, batches: list[list[Planned]]) -> None:
                     span_of(quarters), reader.failure)  # fmt: skip
 
 
-def _accepted(returns: Any) -> dict[tuple[str, str], bool]:
-    return {k: v == "received" for k, v in returns.status.items()}
-
-
 def compute_figures(
     catalogue: Catalogue,
     loaded: LoadedCatalogue,
@@ -267,7 +263,7 @@ def compute_figures(
         reader.wait_for(wanted)
         for s in wanted & reader.done.keys():
             returns = reader.done[s].returns
-            datas[s] = QuarterData(returns.frames, _accepted(returns))
+            datas[s] = QuarterData(returns.frames, returns.acceptance)
         if not wanted <= reader.done.keys():  # it failed: the quarters left are read here
             take_theirs()
 
@@ -279,7 +275,7 @@ def compute_figures(
             opened[q] = len(returns.opened)
             if q == options.quarter:
                 current_returns = returns
-            datas[q] = QuarterData(returns.frames, _accepted(returns))
+            datas[q] = QuarterData(returns.frames, returns.acceptance)
             if q in work.detailed:
                 need(q)
             results[q], computed = work.figures(q, datas)

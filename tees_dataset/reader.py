@@ -5,9 +5,10 @@ and one process uses one core of the machine's two (`figures.compute_figures` de
 The process gets the work (the catalogue, the caches' places, the batches of quarters to read)
 on its standard input, and sends back each quarter as it is done: who sent what and the issues
 found, the quarter's figures, and the rows a quarter the build computes in detail needs of it
-(its rolling figures span it). It computes no quarter in detail. It writes the caches itself. Its standard error goes nowhere; a failure comes back as the exception's type and
-where it was raised, never its message (which could hold a value from a return), and the build
-then reads those quarters itself. It ends when the build closes its input, when the build is
+(its rolling figures span it). It computes no quarter in detail. It writes the caches itself.
+Its standard error goes nowhere; a failure comes back as the exception's type and where it was
+raised, never its message (which could hold a value from a return), and the build then reads
+those quarters itself (as it does when the process goes silent for `Reader.silence_s`). It ends when the build closes its input, when the build is
 gone (even killed with SIGKILL), or on SIGTERM or SIGINT.
 
 Run as `python -m tees_dataset.reader`."""
@@ -134,8 +135,8 @@ def _serve(work: QuarterWork, batches: list[list[Planned]]) -> None:
         for batch in batches:
             for returns in work.read(batch):
                 q = returns.quarter
-                accepted = {k: v == "received" for k, v in returns.status.items()}
-                figures, recomputed = work.figures(q, {q: QuarterData(returns.frames, accepted)})
+                data = QuarterData(returns.frames, returns.acceptance)
+                figures, recomputed = work.figures(q, {q: data})
                 # Only the rows a quarter computed in detail needs go back (rolling figures).
                 kept = {k: v for k, v in returns.frames.items() if k in work.kept}
                 sent = replace(returns, frames=kept if q in work.needed else {})

@@ -101,6 +101,14 @@ def run(
     return build.run_build(loaded, build.BuildOptions(Q, returns_dir, out, **options))
 
 
+def built(tmp_path: Path, returns_dir: Path) -> tuple[LoadedCatalogue, Path, str]:
+    """A first build: its catalogue (a copy), its output folder and its results.csv."""
+    loaded = catalogue_copy(tmp_path)
+    out = tmp_path / "out"
+    run(loaded, returns_dir, out)
+    return loaded, out, (out / str(Q) / "results.csv").read_text()
+
+
 def feedback(out: Path) -> dict[str, list[Any]]:
     """Every agency's feedback workbook, as the rows of its sheets."""
     found = {}
@@ -222,10 +230,7 @@ def test_a_corrupt_cache_entry_is_ignored_and_rebuilt(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    loaded = catalogue_copy(tmp_path)
-    out = tmp_path / "out"
-    run(loaded, returns_dir, out)
-    good = (out / str(Q) / "results.csv").read_text()
+    loaded, out, good = built(tmp_path, returns_dir)
     figures = sorted((out / ".cache" / "figures").glob("*/results.parquet"))
     assert len(figures) == 6
     figures[0].write_bytes(b"PAR1 not the rows that were cached PAR1")  # unreadable
@@ -290,10 +295,7 @@ def test_a_corrupt_file_entry_is_ignored_and_the_file_read_again(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    loaded = catalogue_copy(tmp_path)
-    out = tmp_path / "out"
-    run(loaded, returns_dir, out, cache=True)
-    good = (out / str(Q) / "results.csv").read_text()
+    loaded, out, good = built(tmp_path, returns_dir)
     entries = sorted((out / ".cache" / "files").glob("*/entry.json"))
     assert len(entries) == 6 * 15
     # The quarter built: earlier quarters come whole from the read cache of quarters.

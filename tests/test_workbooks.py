@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -17,7 +16,7 @@ from tees_dataset.catalogue.models import Catalogue
 from tees_dataset.output import SYNTHETIC_MARK
 from tees_dataset.quarter import Quarter
 from tees_dataset.render.xlsx import write_dataset_workbook
-from tees_dataset.render.xlsx_marks import MARK_SHEET, mark_workbooks
+from tees_dataset.render.xlsx_marks import MARK_SHEET
 from tees_dataset.report import Issue, Level, Location
 from tees_dataset.returns import FileResult, QuarterReturns
 from tees_dataset.returns.feedback import (
@@ -504,21 +503,13 @@ def test_corrections_are_due_ten_working_days_after_feedback_sent_after_the_due_
     assert corrections_due(due, dt.date(2024, 12, 20)) == dt.date(2025, 1, 8)
 
 
-@pytest.mark.parametrize("when", ["as written (a build)", "afterwards"])
 def test_the_synthetic_mark_comes_first_and_the_tables_survive_it(
-    catalogue: Catalogue, tmp_path: Path, when: str
+    catalogue: Catalogue, tmp_path: Path
 ) -> None:
     from tees_dataset.build import write_validation_reports
 
     returns = quarter_returns(tmp_path)
-    if when == "afterwards":
-        write_validation_xlsx(catalogue, returns, tmp_path / "validation.xlsx")
-        write_agency_feedback(
-            catalogue, returns, tmp_path / "feedback", written=dt.date(2024, 11, 5)
-        )
-        mark_workbooks(tmp_path, SYNTHETIC_MARK)
-    else:
-        write_validation_reports(catalogue, returns, tmp_path, mark=SYNTHETIC_MARK)
+    write_validation_reports(catalogue, returns, tmp_path, mark=SYNTHETIC_MARK)
     assert sorted((tmp_path / "feedback").iterdir())
     for path in [tmp_path / "validation.xlsx", *sorted((tmp_path / "feedback").iterdir())]:
         wb = load_workbook(path)

@@ -3,7 +3,6 @@ workbook can never pass for a real one."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 MARK_SHEET = "SYNTHETIC DATA"
@@ -17,15 +16,6 @@ def mark_sheets(wb: Any, mark: str) -> None:
         ws.firstHeader.center.text = mark
     wb.properties.title = f"{mark}: {wb.properties.title or ''}".rstrip(": ")
     wb.properties.keywords = mark
-
-
-def mark_workbook(path: Path, mark: str) -> None:
-    """Open `path`, mark it (`add_mark`) and save it."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path)
-    add_mark(wb, mark)
-    wb.save(path)
 
 
 def add_mark(wb: Any, mark: str) -> None:
@@ -45,11 +35,3 @@ def add_mark(wb: Any, mark: str) -> None:
         for other in wb.worksheets[1:]:
             other.sheet_view.tabSelected = False
     mark_sheets(wb, mark)
-
-
-def mark_workbooks(folder: Path, mark: str) -> None:
-    """Mark the validation report and the feedback workbooks in `folder` (the dataset workbook
-    is marked as it is written)."""
-    for path in sorted(folder.rglob("*.xlsx")):
-        if not path.name.startswith("dataset-"):
-            mark_workbook(path, mark)

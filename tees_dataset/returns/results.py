@@ -50,3 +50,8 @@ class QuarterReturns:
 
     def accepted(self, agency_id: str, return_id: str) -> bool:
         return self.status.get((agency_id, return_id)) == "received"
+
+    @property
+    def acceptance(self) -> dict[tuple[str, str], bool]:
+        """Whether each (agency, return) was accepted: what QuarterData holds of who sent what."""
+        return {k: v == "received" for k, v in self.status.items()}
