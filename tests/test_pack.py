@@ -170,3 +170,26 @@ def test_no_text_is_under_9_points(sample_build: Path) -> None:
     for page in reader.pages:
         page.extract_text(visitor_text=visit)
     assert 9.0 - 0.05 <= smallest < 20
+
+
+def test_tables_whose_cells_break_anywhere_are_laid_out_fixed() -> None:
+    """A cell that may break after any character has a narrowest width of one character; an auto
+    table layout finds it by trying a break after every character of every such cell. The 51
+    "about" tables of a pack took three quarters of its rendering time that way. (Headers that
+    may break anywhere hold a word or two, and cost little.)"""
+    css = (ROOT / "templates" / "pack.css").read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    anywhere: set[str] = set()
+    fixed: set[str] = set()
+    for prelude, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        body = body.replace(" ", "")
+        for selector in prelude.split(","):
+            words = selector.split()
+            if not words or not words[0].startswith("table."):
+                continue
+            if "overflow-wrap:anywhere" in body and words[-1] == "td":
+                anywhere.add(words[0])
+            if "table-layout:fixed" in body and len(words) == 1:
+                fixed.add(words[0])
+    assert {"table.about", "table.carried"} <= anywhere
+    assert anywhere <= fixed, f"auto layout with cells that break anywhere: {anywhere - fixed}"
