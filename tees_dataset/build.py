@@ -270,6 +270,7 @@ def _build_into(
         _found_some(returns)
         marked = [f for f in figures.files if getattr(f, "synthetic", False)]
         synthetic = bool(marked)
+        mark = SYNTHETIC_MARK if synthetic else ""  # on every output of a synthetic build
         if synthetic:
             log.warning("built from synthetic returns: every output is marked %s", SYNTHETIC_MARK)
         if synthetic and len(marked) < sum(1 for f in figures.files if f.agency_id):
@@ -285,16 +286,14 @@ def _build_into(
             catalogue, loaded, options, figures, rows, trend, returns_summary, started, benchmarks
         )
         if synthetic:
-            contexts = [replace(c, synthetic=SYNTHETIC_MARK) for c in contexts]
+            contexts = [replace(c, synthetic=mark) for c in contexts]
 
         from tees_dataset.responses import ENQUIRIES, write_enquiries
 
         def meanwhile() -> None:
             """What the build writes while the packs render."""
             if not options.publish:  # validation reports are internal: never published
-                write_validation_reports(
-                    catalogue, returns, staging, mark=SYNTHETIC_MARK if synthetic else ""
-                )
+                write_validation_reports(catalogue, returns, staging, mark=mark)
             _write_results_csv(figures.results, staging / "results.csv")
             _write_results_csv(figures.trend, staging / "trend.csv")
             write_benchmarks_csv(benchmarks, staging / "benchmarks.csv")
@@ -307,7 +306,7 @@ def _build_into(
                 staging / f"dataset-{quarter}.xlsx",
                 quarter=quarter,
                 marking="" if options.publish else MARKING,
-                synthetic=SYNTHETIC_MARK if synthetic else "",
+                synthetic=mark,
             )
 
         packs = (

@@ -8,8 +8,9 @@ found, the quarter's figures, and the rows a quarter the build computes in detai
 (its rolling figures span it). It computes no quarter in detail. It writes the caches itself.
 Its standard error goes nowhere; a failure comes back as the exception's type and where it was
 raised, never its message (which could hold a value from a return), and the build then reads
-those quarters itself (as it does when the process goes silent for `Reader.silence_s`). It ends when the build closes its input, when the build is
-gone (even killed with SIGKILL), or on SIGTERM or SIGINT.
+those quarters itself (as it does when the process goes silent for `Reader.silence_s`). It
+ends when the build closes its input, when the build is gone (even killed with SIGKILL), or on
+SIGTERM or SIGINT.
 
 Run as `python -m tees_dataset.reader`."""
 
