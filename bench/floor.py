@@ -53,6 +53,7 @@ def floor(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
     if not html_paths:
         raise RuntimeError(f"no pack HTML in {html_dir}: the build did not write --html")
     concurrent, each = _concurrent_tagged(html_paths)
+    render_cpu_s = sum(cpu for _, cpu in each)
     return {
         "files": len(files),
         "sheets": sheets,
@@ -60,10 +61,12 @@ def floor(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
         "read_s": read_s,
         "read_cpu_s": read_cpu_s,
         "pdf": {
-            path.stem: {"tagged_ua1_s": seconds, "html_bytes": path.stat().st_size}
-            for path, seconds in zip(html_paths, each, strict=True)
+            path.stem: {"tagged_ua1_s": seconds, "cpu_s": cpu, "html_bytes": path.stat().st_size}
+            for path, (seconds, cpu) in zip(html_paths, each, strict=True)
         },
         "pdf_tagged_concurrent_s": concurrent,
+        "render_cpu_s": render_cpu_s,
+        "cpu_s": read_cpu_s + render_cpu_s,
         "render_processes": min(len(html_paths), os.cpu_count() or 1),
         "imports": clock.as_dict(),
     }
@@ -74,10 +77,13 @@ def merge_floor(runs: list[dict[str, Any]]) -> dict[str, Any]:
     packs at once, each pack's time from that render."""
     read = min(runs, key=lambda r: r["read_s"])
     render = min(runs, key=lambda r: r["pdf_tagged_concurrent_s"])
+    render_cpu_s = render.get("render_cpu_s", 0.0)
     return {
         **read,
         "pdf": render["pdf"],
         "pdf_tagged_concurrent_s": render["pdf_tagged_concurrent_s"],
+        "render_cpu_s": render_cpu_s,
+        "cpu_s": read.get("read_cpu_s", 0.0) + render_cpu_s,
         "runs": len(runs),
         "read_s_runs": [round(r["read_s"], 3) for r in runs],
         "pdf_tagged_concurrent_s_runs": [round(r["pdf_tagged_concurrent_s"], 3) for r in runs],
@@ -90,23 +96,24 @@ def _floor_worker_ready() -> None:
     weasyprint.HTML(string="<p>floor</p>").write_pdf()
 
 
-def _floor_render_tagged(html_path: str) -> float:
+def _floor_render_tagged(html_path: str) -> tuple[float, float]:
+    """One pack rendered: its wall time and the CPU its process used for it."""
     import weasyprint
 
     from tees_dataset.render.pdf import _asset_fetcher, templates_dir
 
     html = Path(html_path).read_text(encoding="utf-8")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     weasyprint.HTML(
         string=html, base_url=str(templates_dir()) + "/", url_fetcher=_asset_fetcher()
     ).write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def _concurrent_tagged(html_paths: list[Path]) -> tuple[float, list[float]]:
+def _concurrent_tagged(html_paths: list[Path]) -> tuple[float, list[tuple[float, float]]]:
     """Every pack rendered as the build renders them: one process each with WeasyPrint already
     loaded, up to the machine's CPUs at once (on one CPU, one after another). The wall time
-    until the last is done, and each pack's own render time meanwhile."""
+    until the last is done, and each pack's own render time and CPU meanwhile."""
     workers = min(len(html_paths), os.cpu_count() or 1)
     with ProcessPoolExecutor(
         workers, mp_context=get_context("spawn"), initializer=_floor_worker_ready

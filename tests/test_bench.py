@@ -130,6 +130,33 @@ def test_goals_say_met_or_not_with_the_reason(cold: float, met: bool) -> None:
     assert memory["met"] is False and memory["value"] == "1200 MB"
 
 
+def test_a_goal_out_of_reach_of_the_cpu_the_build_uses_says_what_it_would_need() -> None:
+    """18.4 CPU s on 2 CPUs take at least 9.2 s: 1.31x a 7.0 s floor. Within 1.1x of it the
+    build may use 1.1 x 7.0 x 2 = 15.4 CPU s, 3.0 fewer."""
+    scale = _scale(1.0, 10.3, 0.6, 7.0)
+    scale["build"] |= {"cpu_s": 18.4}  # type: ignore[operator]
+    scale["floor"] |= {"cpu_s": 13.1}  # type: ignore[operator]
+    results = {"machine": {"usable_cpus": 2, "nproc": 4}, "scales": [scale]}
+    found = {g["goal"]: g for g in report.goals(results)}
+    why = found["cold build within 1.1x its floor at scale 1"]["reason"]
+    assert "used 18.4 CPU s against the floor's 13.1" in why
+    assert "on 2 CPUs it cannot take under 9.2 s (1.31x)" in why
+    assert "at most 15.4 CPU s, 3.0 fewer than it does" in why
+    assert report.cpu_bound(18.4, 4, 7.0) == pytest.approx(0.657, abs=1e-3)
+    # Within reach of its CPU: the bound is given, but no CPU is asked for.
+    scale["build"] |= {"cpu_s": 14.0}  # type: ignore[operator]
+    why = {g["goal"]: g for g in report.goals(results)}[
+        "cold build within 1.1x its floor at scale 1"
+    ]
+    assert "cannot take under 7.0 s (1.00x)" in why["reason"] and "at most" not in why["reason"]
+    # Measured without CPU (an older results file): nothing is said of it.
+    del scale["build"]["cpu_s"]  # type: ignore[attr-defined]
+    why = {g["goal"]: g for g in report.goals(results)}[
+        "cold build within 1.1x its floor at scale 1"
+    ]
+    assert "CPU" not in why["reason"]
+
+
 @pytest.mark.parametrize("quiet_since", [True, False])
 def test_a_measurement_is_taken_again_only_when_disturbed(
     monkeypatch: pytest.MonkeyPatch, quiet_since: bool
@@ -149,11 +176,19 @@ def test_no_wait_for_quiet_when_there_is_no_time_to_wait() -> None:
 
 def test_the_floor_keeps_the_faster_read_and_render() -> None:
     def run(read: float, render: float) -> dict[str, object]:
-        return {"read_s": read, "pdf_tagged_concurrent_s": render, "pdf": {"A": render}}
+        return {
+            "read_s": read,
+            "read_cpu_s": read,
+            "pdf_tagged_concurrent_s": render,
+            "render_cpu_s": 2 * render,
+            "pdf": {"A": render},
+        }
 
     merged = floor.merge_floor([run(2.0, 10.0), run(1.0, 12.0)])
     assert merged["read_s"] == 1.0 and merged["pdf_tagged_concurrent_s"] == 10.0
     assert merged["pdf"] == {"A": 10.0} and merged["runs"] == 2
+    # Its CPU: the faster read's (1.0) and the faster render's (20.0).
+    assert merged["render_cpu_s"] == 20.0 and merged["cpu_s"] == 21.0
 
 
 def test_returns_left_corrected_by_a_stopped_run_are_put_back(tmp_path: Path) -> None:
