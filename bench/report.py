@@ -48,6 +48,18 @@ def cpu_bound(build_cpu_s: float, cpus: int, floor_s: float) -> float:
     return build_cpu_s / cpus / floor_s
 
 
+def _one_process_cpu_s(r: dict[str, Any]) -> float | None:
+    """The CPU the build's work beyond the floor takes in one process without its caches (the
+    stages: imports, catalogue, the build with HTML but no PDF), less the floor's read."""
+    st = r.get("stages", {}).get("stages", {})
+    parts = [st.get(k, {}).get("cpu_s") for k in ("import", "import_weasyprint", "catalogue")]
+    parts.append(st.get("run_build", {}).get("cpu_s"))
+    read = r["floor"].get("read_cpu_s")
+    if any(p is None for p in parts) or read is None:
+        return None
+    return float(sum(parts)) - float(read)
+
+
 def _cpu_bound(r: dict[str, Any], limit: float, cpus: int | None) -> str:
     """Whether the goal is out of reach of the CPU the build uses, and what it would need."""
     build_cpu, floor_cpu = r["build"].get("cpu_s"), r["floor"].get("cpu_s")
@@ -63,8 +75,12 @@ def _cpu_bound(r: dict[str, Any], limit: float, cpus: int | None) -> str:
         need = limit * floor * cpus
         why += (
             f": within {limit}x it may use at most {need:.1f} CPU s, "
-            f"{build_cpu - need:.1f} fewer than it does"
+            f"{need - floor_cpu:.1f} beyond the floor's; it uses {build_cpu - floor_cpu:.1f} "
+            "beyond them"
         )
+        alone = _one_process_cpu_s(r)
+        if alone is not None:
+            why += f", and {alone:.1f} in one process without its caches (stages)"
     return why
 
 
