@@ -137,7 +137,7 @@ def goals(results: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         ratio, build = r["build_over_floor"], r["build"]["wall_s"]
         floor = r["floor"]["floor_tagged_concurrent_s"]
-        why = f"{build:.1f} s against a floor of {floor:.1f} s"
+        why = f"{build:.1f} s against a floor of {floor:.1f} s ({build - floor:.1f} s beyond it)"
         if ratio > limit:
             why += f"; beyond the floor (one-process stages): {_beyond_floor(r)}"
             why += _cpu_bound(r, limit, _cpus(results))

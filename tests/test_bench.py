@@ -123,6 +123,7 @@ def test_goals_say_met_or_not_with_the_reason(cold: float, met: bool) -> None:
     found = {g["goal"]: g for g in report.goals(results)}
     floor = found["cold build within 1.1x its floor at scale 1"]
     assert floor["met"] is met and "against a floor of 10.0 s" in floor["reason"]
+    assert f"({cold - 10.0:.1f} s beyond it)" in floor["reason"]  # 0.5 s, or 2.0 s
     assert found["cold build within 1.1x its floor at scale 10"]["met"] is None
     assert found["unchanged rebuild at most 1/4 of a cold build at scale 1"]["met"] is True
     assert found["growth linear or better"]["met"] is True
