@@ -53,7 +53,6 @@ def floor(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
     if not html_paths:
         raise RuntimeError(f"no pack HTML in {html_dir}: the build did not write --html")
     concurrent, each = _concurrent_tagged(html_paths)
-    render_cpu_s = sum(cpu for _, cpu in each)
     return {
         "files": len(files),
         "sheets": sheets,
@@ -65,8 +64,7 @@ def floor(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
             for path, (seconds, cpu) in zip(html_paths, each, strict=True)
         },
         "pdf_tagged_concurrent_s": concurrent,
-        "render_cpu_s": render_cpu_s,
-        "cpu_s": read_cpu_s + render_cpu_s,
+        "render_cpu_s": sum(cpu for _, cpu in each),
         "render_processes": min(len(html_paths), os.cpu_count() or 1),
         "imports": clock.as_dict(),
     }
@@ -74,16 +72,15 @@ def floor(returns_dir: Path, html_dir: Path) -> dict[str, Any]:
 
 def merge_floor(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One floor from one or more runs of it: the faster read and the faster render of all
-    packs at once, each pack's time from that render."""
+    packs at once, each pack's time from that render; its CPU, that read's and that render's."""
     read = min(runs, key=lambda r: r["read_s"])
     render = min(runs, key=lambda r: r["pdf_tagged_concurrent_s"])
-    render_cpu_s = render.get("render_cpu_s", 0.0)
     return {
         **read,
         "pdf": render["pdf"],
         "pdf_tagged_concurrent_s": render["pdf_tagged_concurrent_s"],
-        "render_cpu_s": render_cpu_s,
-        "cpu_s": read.get("read_cpu_s", 0.0) + render_cpu_s,
+        "render_cpu_s": render["render_cpu_s"],
+        "cpu_s": read["read_cpu_s"] + render["render_cpu_s"],
         "runs": len(runs),
         "read_s_runs": [round(r["read_s"], 3) for r in runs],
         "pdf_tagged_concurrent_s_runs": [round(r["pdf_tagged_concurrent_s"], 3) for r in runs],

@@ -69,7 +69,7 @@ def _cpu_bound(r: dict[str, Any], limit: float, cpus: int | None) -> str:
     least = cpu_bound(build_cpu, cpus, floor)
     why = (
         f"; the build's processes used {build_cpu:.1f} CPU s against the floor's {floor_cpu:.1f}, "
-        f"so on {cpus} CPUs it cannot take under {build_cpu / cpus:.1f} s ({least:.2f}x)"
+        f"so on {cpus} CPUs it cannot take under {least * floor:.1f} s ({least:.2f}x)"
     )
     if least > limit:
         need = limit * floor * cpus
@@ -363,12 +363,10 @@ NOTES = [
     "floor: every sheet of every return file the cold build read (its manifest's inputs) "
     "read as text with fastexcel (no validation), then the build's HTML rendered with the "
     "build's settings (locked-down fetcher, tagged PDF/UA-1), every pack at once, one process "
-    "each (pdf.<pack>.tagged_ua1_s is each pack's time in that render, cpu_s its CPU). One run, "
-    "after the "
-    "cold build; once more when disturbed or after a second cold build (as the build), the "
-    "faster read and render kept (runs, "
-    "read_s_runs, pdf_tagged_concurrent_s_runs). Imports are not in the floor (floor.imports); "
-    "the build pays them.",
+    "each (pdf.<pack>.tagged_ua1_s is each pack's time in that render, cpu_s its CPU). One "
+    "run, after the cold build; once more when disturbed or after a second cold build (as the "
+    "build), the faster read and render kept (runs, read_s_runs, pdf_tagged_concurrent_s_runs). "
+    "Imports are not in the floor (floor.imports); the build pays them.",
     "generation is not part of any build time: the rows `tees-dataset sample` makes, written "
     "into each agency's template by bench/generate.py (generation.how), reused while the "
     "generator's sources are unchanged; read_ahead reads every return file once before the "

@@ -139,8 +139,12 @@ def _serve(work: QuarterWork, batches: list[list[Planned]]) -> None:
                 data = QuarterData(returns.frames, returns.acceptance)
                 figures, recomputed = work.figures(q, {q: data})
                 # Only the rows a quarter computed in detail needs go back (rolling figures).
-                kept = {k: v for k, v in returns.frames.items() if k in work.kept}
-                sent = replace(returns, frames=kept if q in work.needed else {})
+                kept = (
+                    {k: v for k, v in returns.frames.items() if k in work.kept}
+                    if q in work.needed
+                    else {}
+                )
+                sent = replace(returns, frames=kept)
                 send(stdout, ("quarter", q, sent, figures, recomputed))
         work.close()
     except Exception as exc:

@@ -183,18 +183,20 @@ class FileCache:
         job = functools.partial(write_entry, self.root, key, fill, "a return's outcome")
         if self._held is not None:
             self._held.append(job)
-            return
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-cache")
-        self._pending.append(self._writer.submit(job))
+        else:
+            self._submit([job])
 
     def release(self) -> None:
         """Write the entries held back, and any saved from now on, in the background."""
         held, self._held = self._held or [], None
-        if held:
-            if self._writer is None:
-                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-cache")
-            self._pending += [self._writer.submit(job) for job in held]
+        self._submit(held)
+
+    def _submit(self, jobs: list[Callable[[], None]]) -> None:
+        """Hand `jobs` to the background writer (started with the first)."""
+        if jobs and self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-cache")
+        if self._writer is not None:
+            self._pending += [self._writer.submit(job) for job in jobs]
 
     def close(self, *, abandon: bool = False) -> None:
         """Wait for every entry being written (a failed write only costs time later); or, to
